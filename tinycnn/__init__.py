@@ -31,3 +31,10 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+from tinycnn import callbacks, gradcheck, kernels, layers, losses, metrics, optimizers  # noqa: E402
+from tinycnn.model import Sequential  # noqa: E402
+from tinycnn.saving import ModelFileError, load_model  # noqa: E402
+
+__all__ = ["Sequential", "load_model", "ModelFileError", "callbacks", "gradcheck", "kernels",
+           "layers", "losses", "metrics", "optimizers"]

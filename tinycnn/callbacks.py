@@ -1,0 +1,167 @@
+"""Callbacks: code that `fit` calls at fixed moments of training, as in Keras.
+
+    on_train_begin(logs)  on_epoch_begin(epoch, logs)  on_batch_end(batch, logs)
+    on_epoch_end(epoch, logs)  on_train_end(logs)
+``logs`` at an epoch's end holds "loss", "accuracy" and, with validation, "val_loss" and
+"val_accuracy"; at a batch's end, the running means of "loss" and "accuracy" in the epoch.
+A callback reaches the model as ``self.model`` and stops training with
+``self.model.stop_training = True``. Epochs are counted from 0, as Keras does.
+"""
+
+import csv
+import math
+
+import numpy as np
+
+
+class Callback:
+    """Base class: override the moments you need; each does nothing by default."""
+
+    def __init__(self):
+        self.model = None
+
+    def set_model(self, model):
+        self.model = model
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
+class History(Callback):
+    """What `fit` returns: ``history.history[name]`` is a list with one value per epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.history = {}
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(value)
+
+
+class _Monitor:
+    """Tracks the best value of one logged quantity ("val_loss", "accuracy", ...)."""
+
+    def __init__(self, monitor, mode, min_delta=0.0):
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode: expected 'auto', 'min' or 'max', got {mode!r}")
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        self.monitor, self.mode, self.min_delta = monitor, mode, abs(min_delta)
+        self.best = math.inf if mode == "min" else -math.inf
+
+    def value(self, logs):
+        if self.monitor not in (logs or {}):
+            raise KeyError(
+                f"monitor {self.monitor!r} is not logged; available: {sorted(logs or {})} "
+                "(val_* quantities need validation_split or validation_data)"
+            )
+        return logs[self.monitor]
+
+    def improved(self, value):
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs; optionally put back the
+    weights of the best epoch (``restore_best_weights``)."""
+
+    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
+                 restore_best_weights=False):
+        super().__init__()
+        self._monitor = _Monitor(monitor, mode, min_delta)
+        self.patience = patience
+        self.restore_best_weights = restore_best_weights
+        self.best_weights = None
+        self.best_epoch = None
+        self.stopped_epoch = None
+        self.wait = 0
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best_epoch = 0, None, None
+        self._monitor.best = math.inf if self._monitor.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self._monitor.value(logs)
+        if self._monitor.improved(value):
+            self._monitor.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = [w.copy() for w in self.model.get_weights()]
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model after each epoch to ``filepath`` (may use ``{epoch}`` and log names, e.g.
+    "ckpt-{epoch:02d}-{val_loss:.3f}.npz"); with ``save_best_only``, only on improvement."""
+
+    def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto"):
+        super().__init__()
+        self.filepath = str(filepath)
+        self.save_best_only = save_best_only
+        self._monitor = _Monitor(monitor, mode)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_best_only:
+            value = self._monitor.value(logs)
+            if not self._monitor.improved(value):
+                return
+            self._monitor.best = value
+        self.model.save(self.filepath.format(epoch=epoch + 1, **(logs or {})))
+
+
+class CSVLogger(Callback):
+    """Write one row per epoch (epoch, then every logged value) to a CSV file as training goes."""
+
+    def __init__(self, filename, append=False):
+        super().__init__()
+        self.filename, self.append = str(filename), append
+        self._keys = None
+
+    def on_train_begin(self, logs=None):
+        self._keys = None
+        if not self.append:
+            open(self.filename, "w").close()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        with open(self.filename, "a", newline="") as f:
+            writer = csv.writer(f)
+            if self._keys is None:
+                self._keys = sorted(logs)
+                if f.tell() == 0:
+                    writer.writerow(["epoch", *self._keys])
+            writer.writerow([epoch, *(logs.get(k, "") for k in self._keys)])
+
+
+class TerminateOnNaN(Callback):
+    """Stop training as soon as a batch's loss is NaN or infinite."""
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print(f"Batch {batch}: invalid loss {loss}, terminating training")
+            self.model.stop_training = True

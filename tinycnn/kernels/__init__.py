@@ -1,0 +1,39 @@
+"""Kernels: free functions with no layer state, each fast one beside its NumPy twin.
+
+The layers call kernels through a namespace they hold (``layer.kernels``), so a learner can
+switch one layer, or a whole model (``model.use_kernels("numpy")``), to the slow, obvious
+twins and step through them in a debugger. Both sets compute the same numbers.
+"""
+
+from types import SimpleNamespace
+
+from tinycnn.kernels import activation, im2col, pooling
+
+NUMBA = SimpleNamespace(
+    name="numba",
+    im2col=im2col.im2col,
+    col2im=im2col.col2im,
+    maxpool_forward=pooling.maxpool_forward,
+    maxpool_backward=pooling.maxpool_backward,
+    bias_relu=activation.bias_relu,
+    relu_backward=activation.relu_backward,
+)
+
+NUMPY = SimpleNamespace(
+    name="numpy",
+    im2col=im2col.im2col_reference,
+    col2im=im2col.col2im_reference,
+    maxpool_forward=pooling.maxpool_forward_reference,
+    maxpool_backward=pooling.maxpool_backward_reference,
+    bias_relu=activation.bias_relu_reference,
+    relu_backward=activation.relu_backward_reference,
+)
+
+KERNEL_SETS = {"numba": NUMBA, "numpy": NUMPY}
+
+
+def get_kernels(name):
+    """The kernel set called ``name``: "numba" (fast, the default) or "numpy" (the twins)."""
+    if name not in KERNEL_SETS:
+        raise ValueError(f"unknown kernel set {name!r}: expected one of {sorted(KERNEL_SETS)}")
+    return KERNEL_SETS[name]

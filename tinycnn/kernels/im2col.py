@@ -1,0 +1,125 @@
+"""im2col and col2im: turn a convolution into one matrix multiply.
+
+im2col copies every KH x KW x C patch that the kernel visits into one row of a matrix, so that
+convolving with F filters becomes ``cols @ W.reshape(KH*KW*C, F)``. col2im is its adjoint: it adds
+each row of a patch-gradient matrix back onto the pixels that patch came from (pixels shared by
+overlapping patches receive the sum).
+
+Shapes (channels-last, rows ordered image by image, then out_y, then out_x):
+    x:     (N, H, W, C)
+    cols:  (N * H_out * W_out, KH * KW * C), each row ordered (ky, kx, c) to match W's layout
+    H_out, and the padding, from ``conv_geometry`` ("valid", "same" or P pixels a side)
+
+Padding is done on the fly (out-of-image pixels read as 0) instead of with ``np.pad``, which
+would copy the whole batch. The Numba kernels run one image per thread: images never share
+output rows or pixels, so the parallel scatter in col2im has no races.
+Each Numba kernel has a plain NumPy twin (``*_reference``) with the same signature; tests hold
+them equal.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+def conv_geometry(size, kernel, stride, padding):
+    """Output length and padding before the first pixel, along one axis.
+
+    padding "valid": no padding, out = (size - kernel) // stride + 1.
+    padding "same":  out = ceil(size / stride); the total padding needed is split with the
+                     extra pixel after, as Keras and TensorFlow do.
+    padding p (int): p pixels on both sides, out = (size + 2p - kernel) // stride + 1.
+    Returns (out, pad_before). Pixels past the input's end read as zero, so only the padding
+    before needs to be known.
+    """
+    if padding == "valid":
+        out, pad_before = (size - kernel) // stride + 1, 0
+    elif padding == "same":
+        out = -(-size // stride)
+        pad_before = max((out - 1) * stride + kernel - size, 0) // 2
+    else:
+        out, pad_before = (size + 2 * padding - kernel) // stride + 1, padding
+    return out, pad_before
+
+
+@njit(parallel=True, cache=True)
+def im2col(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+    """Patches of x as rows. x: (N, H, W, C) -> cols: (N*H_out*W_out, KH*KW*C).
+
+    pad_h, pad_w: zero pixels before the first row and column (see ``conv_geometry``).
+    """
+    n, h, w, c = x.shape
+    cols = np.empty((n * out_h * out_w, kh * kw * c), dtype=x.dtype)
+    for img in prange(n):
+        for oy in range(out_h):
+            for ox in range(out_w):
+                row = (img * out_h + oy) * out_w + ox
+                for ky in range(kh):
+                    y = oy * stride - pad_h + ky
+                    for kx in range(kw):
+                        xx = ox * stride - pad_w + kx
+                        start = (ky * kw + kx) * c
+                        if 0 <= y < h and 0 <= xx < w:
+                            for ch in range(c):
+                                cols[row, start + ch] = x[img, y, xx, ch]
+                        else:
+                            for ch in range(c):
+                                cols[row, start + ch] = 0.0
+    return cols
+
+
+@njit(parallel=True, cache=True)
+def col2im(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+    """Adjoint of im2col. dcols: (N*H_out*W_out, KH*KW*C) -> dx: (N, H, W, C), summed."""
+    n, h, w, c = x_shape
+    dx = np.zeros((n, h, w, c), dtype=dcols.dtype)
+    for img in prange(n):
+        for oy in range(out_h):
+            for ox in range(out_w):
+                row = (img * out_h + oy) * out_w + ox
+                for ky in range(kh):
+                    y = oy * stride - pad_h + ky
+                    if y < 0 or y >= h:
+                        continue
+                    for kx in range(kw):
+                        xx = ox * stride - pad_w + kx
+                        if xx < 0 or xx >= w:
+                            continue
+                        start = (ky * kw + kx) * c
+                        for ch in range(c):
+                            dx[img, y, xx, ch] += dcols[row, start + ch]
+    return dx
+
+
+def _padded(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+    """x with zeros around it: pad_h/pad_w before, and after as many as the last window needs."""
+    _, h, w, _ = x.shape
+    after_h = max((out_h - 1) * stride + kh - h - pad_h, 0)
+    after_w = max((out_w - 1) * stride + kw - w - pad_w, 0)
+    return np.pad(x, ((0, 0), (pad_h, after_h), (pad_w, after_w), (0, 0)))
+
+
+def im2col_reference(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+    """NumPy twin of im2col: pad, then take one strided slice per kernel offset (ky, kx)."""
+    n, _, _, c = x.shape
+    xp = _padded(x, kh, kw, stride, pad_h, pad_w, out_h, out_w)
+    patches = np.empty((n, out_h, out_w, kh, kw, c), dtype=x.dtype)
+    for ky in range(kh):
+        for kx in range(kw):
+            # Pixel (ky + S*oy, kx + S*ox) of the padded image feeds output (oy, ox).
+            patches[:, :, :, ky, kx, :] = xp[
+                :, ky : ky + stride * out_h : stride, kx : kx + stride * out_w : stride, :
+            ]
+    return patches.reshape(n * out_h * out_w, kh * kw * c)
+
+
+def col2im_reference(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+    """NumPy twin of col2im: add each kernel offset's slice back, then crop the padding."""
+    n, h, w, c = x_shape
+    patches = dcols.reshape(n, out_h, out_w, kh, kw, c)
+    dxp = _padded(np.zeros(x_shape, dcols.dtype), kh, kw, stride, pad_h, pad_w, out_h, out_w)
+    for ky in range(kh):
+        for kx in range(kw):
+            dxp[
+                :, ky : ky + stride * out_h : stride, kx : kx + stride * out_w : stride, :
+            ] += patches[:, :, :, ky, kx, :]
+    return dxp[:, pad_h : pad_h + h, pad_w : pad_w + w, :]

@@ -1,0 +1,363 @@
+"""Sequential: a stack of layers that trains like a Keras model.
+
+One training step on a batch (x, y):
+    probs = layer_L(... layer_2(layer_1(x)))                 forward, caching what backward needs
+    loss  = cross_entropy(probs, y)
+    dz    = (probs - onehot(y)) / N                          the softmax + cross-entropy gradient
+    dout  = layer_1.backward(... layer_L.backward(dz))      each layer fills layer.grads
+    optimizer.step(params, grads)                            e.g. Adam moves every parameter
+`fit` repeats this over shuffled batches for some epochs; `evaluate` and `predict` only run the
+forward pass (training=False). Shapes: x (N, H, W, C) float32, y (N,) class ids, probs (N, K).
+"""
+
+import signal
+import threading
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from tinycnn import callbacks as callbacks_module
+from tinycnn.layers.softmax import Softmax
+from tinycnn.losses import get_loss
+from tinycnn.metrics import accuracy
+from tinycnn.optimizers import get_optimizer
+from tinycnn.validation import check_images, check_labels, check_positive_int
+
+
+def _snake_case(class_name):
+    """'Conv2D' -> 'conv2d', 'MaxPool2D' -> 'max_pool2d' (for Keras-style auto names)."""
+    out = ""
+    for i, ch in enumerate(class_name):
+        if ch.isupper() and i > 0 and class_name[i - 1].islower():
+            out += "_"
+        out += ch.lower()
+    return out
+
+
+class Sequential:
+    """A linear stack of layers.
+
+    Sequential(layers, name="sequential", seed=None): ``seed`` fixes the initial weights, the
+    shuffling of every epoch and dropout, so a rerun gives bit-identical weights and history.
+    Without a seed, one is drawn from the operating system and kept in ``model.seed``.
+    """
+
+    def __init__(self, layers=None, name="sequential", seed=None):
+        self.name = name
+        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else seed
+        self.layers = []
+        self.loss = None
+        self.optimizer = None
+        self.metrics = []
+        self.stop_training = False
+        self.history = None
+        self.dtype = np.float32
+        for layer in layers or []:
+            self.add(layer)
+
+    # ---- building ------------------------------------------------------------------------
+    def add(self, layer):
+        """Append a layer, giving it a Keras-style name (conv2d, conv2d_1, ...) if it has none."""
+        if self.built:
+            raise RuntimeError("add: the model is already built; add layers before using it")
+        if layer.name is None:
+            base = _snake_case(type(layer).__name__)
+            taken = {existing.name for existing in self.layers}
+            layer.name, count = base, 0
+            while layer.name in taken:
+                count += 1
+                layer.name = f"{base}_{count}"
+        self.layers.append(layer)
+
+    @property
+    def built(self):
+        return bool(self.layers) and all(layer.built for layer in self.layers)
+
+    @property
+    def input_shape(self):
+        return self.layers[0].input_shape if self.built else None
+
+    @property
+    def output_shape(self):
+        return self.layers[-1].output_shape if self.built else None
+
+    def build(self, input_shape=None):
+        """Create every layer's weights for images of ``input_shape`` (H, W, C), drawn from the
+        model's seed. Defaults to the first layer's ``input_shape=`` argument."""
+        if not self.layers:
+            raise ValueError("build: the model has no layers")
+        input_shape = input_shape or self.layers[0].declared_input_shape
+        if input_shape is None:
+            raise ValueError("build: the input shape is unknown; give the first layer "
+                             "input_shape=(H, W, C) or call build((H, W, C))")
+        rng = np.random.default_rng(self.seed)
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            layer.build(shape, rng, self.dtype)
+            shape = layer.output_shape
+        return self
+
+    def _ensure_built(self, x_shape=None):
+        if not self.built:
+            declared = self.layers[0].declared_input_shape if self.layers else None
+            self.build(declared or x_shape)
+
+    def count_params(self):
+        self._ensure_built()
+        return sum(layer.count_params() for layer in self.layers)
+
+    def use_kernels(self, name):
+        """Run every layer on the "numba" kernels (default) or their "numpy" twins."""
+        for layer in self.layers:
+            layer.use_kernels(name)
+        return self
+
+    def summary(self, print_fn=print):
+        """Print (and return) a Keras-style table: Layer (type) | Output Shape | Param #."""
+        self._ensure_built()
+        rule, width = "_" * 65, (29, 26, 10)
+        lines = [f'Model: "{self.name}"', rule,
+                 f"{'Layer (type)':<{width[0]}}{'Output Shape':<{width[1]}}{'Param #':>{width[2]}}",
+                 "=" * 65]
+        for i, layer in enumerate(self.layers):
+            label = f"{layer.name} ({type(layer).__name__})"
+            shape = str((None, *layer.output_shape))
+            lines.append(f"{label:<{width[0]}}{shape:<{width[1]}}{layer.count_params():>{width[2]},}")
+            if i < len(self.layers) - 1:
+                lines.append("")
+        total = self.count_params()
+        lines += ["=" * 65, f"Total params: {total:,}", f"Trainable params: {total:,}",
+                  "Non-trainable params: 0", rule]
+        text = "\n".join(lines)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    # ---- weights -------------------------------------------------------------------------
+    def get_weights(self):
+        """Every parameter array, layer by layer (views, not copies)."""
+        return [value for layer in self.layers for value in layer.params.values()]
+
+    def set_weights(self, weights):
+        """Copy arrays (in the order of get_weights) into the model's parameters."""
+        current = self.get_weights()
+        if len(weights) != len(current):
+            raise ValueError(f"set_weights: expected {len(current)} arrays, got {len(weights)}")
+        for i, (target, new) in enumerate(zip(current, weights, strict=True)):
+            if target.shape != np.shape(new):
+                raise ValueError(f"set_weights: array {i} should have shape {target.shape}, "
+                                 f"got {np.shape(new)}")
+            target[...] = new
+
+    # ---- compile -------------------------------------------------------------------------
+    def compile(self, loss="sparse_categorical_crossentropy", optimizer="adam", metrics=None):
+        """Choose the loss, the optimizer and the metrics ("accuracy") to train with."""
+        self.loss = get_loss(loss)
+        self.optimizer = get_optimizer(optimizer)
+        self.metrics = []
+        for metric in metrics or []:
+            if metric not in ("accuracy", "acc"):
+                raise ValueError(f"compile: unknown metric {metric!r}: only 'accuracy' is known")
+            self.metrics.append("accuracy")
+        return self
+
+    def _softmax_output(self):
+        """True when the model ends in a softmax, so the cheap fused gradient applies."""
+        last = self.layers[-1]
+        return isinstance(last, Softmax) or getattr(last, "activation", None) == "softmax"
+
+    # ---- forward and backward ------------------------------------------------------------
+    def _forward(self, x, training):
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    def _backward(self, probs, y):
+        """Backpropagate the loss of (probs, y) through every layer; fills layer.grads."""
+        layers = self.layers
+        if self._softmax_output():
+            # Skip the softmax's Jacobian: dL/dlogits = (probs - onehot(y)) / N directly.
+            dout = self.loss.gradient_wrt_logits(probs, y)
+            last, layers = layers[-1], layers[:-1]
+            if not isinstance(last, Softmax):
+                dout = last.backward_from_preactivation(dout)
+        else:
+            dout = self.loss.gradient(probs, y)
+        for layer in reversed(layers):
+            dout = layer.backward(dout)
+
+    def train_on_batch(self, x, y):
+        """One optimisation step on prepared arrays; returns (loss, probs)."""
+        probs = self._forward(x, training=True)
+        loss = self.loss(probs, y)
+        self._backward(probs, y)
+        self.optimizer.step([layer.params for layer in self.layers],
+                            [layer.grads for layer in self.layers])
+        return loss, probs
+
+    # ---- fit, evaluate, predict ----------------------------------------------------------
+    def _prepare(self, x, y=None, what="x"):
+        """Validate and convert user data: images (N, H, W, C) float32, labels as the loss wants."""
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{what}: expected a NumPy array, got {type(x).__name__}")
+        if not self.built:
+            self._ensure_built(x.shape[1:] + ((1,) if x.ndim == 3 else ()))
+        x = check_images(x, self.input_shape, self.dtype, what)
+        if y is None:
+            return x
+        sparse = getattr(self.loss, "sparse", True)
+        return x, check_labels(y, len(x), self.output_shape[-1], sparse,
+                               what="y" if what == "x" else f"{what} labels")
+
+    def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
+            callbacks=None, verbose=1, shuffle=True, seed=None):
+        """Train; returns a History whose ``.history`` maps each logged name to per-epoch values.
+
+        x: (N, H, W, C) or (N, H, W) float images; y: (N,) class ids. ``validation_split``
+        keeps the last fraction of (x, y), before shuffling, for validation (as Keras).
+        ``seed`` fixes this call's shuffling and dropout (default: derived from the model's).
+        Ctrl-C stops after the current batch; the model keeps its weights and the history.
+        """
+        if self.loss is None:
+            raise RuntimeError("fit: call model.compile(loss=..., optimizer=...) first")
+        epochs = check_positive_int(epochs, "fit epochs")
+        batch_size = check_positive_int(batch_size, "fit batch_size")
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"fit validation_split: expected a number in [0, 1), "
+                             f"got {validation_split!r}")
+        x, y = self._prepare(x, y)
+        if validation_data is not None:
+            x_val, y_val = self._prepare(*validation_data, what="validation_data")
+        elif validation_split > 0:
+            split_at = int(len(x) * (1 - validation_split))
+            if split_at == 0 or split_at == len(x):
+                raise ValueError(f"fit validation_split={validation_split} leaves no "
+                                 f"{'training' if split_at == 0 else 'validation'} data "
+                                 f"out of {len(x)} examples")
+            x, x_val, y, y_val = x[:split_at], x[split_at:], y[:split_at], y[split_at:]
+        else:
+            x_val = y_val = None
+
+        rng = np.random.default_rng(self.seed + 1 if seed is None else seed)
+        for layer in self.layers:
+            if hasattr(layer, "rng"):
+                layer.rng = rng
+        history = callbacks_module.History()
+        all_callbacks = [history, *(callbacks or [])]
+        for callback in all_callbacks:
+            callback.set_model(self)
+        self.stop_training = False
+        self.history = history
+        steps = -(-len(x) // batch_size)
+
+        with _StopOnCtrlC() as interrupt:
+            for callback in all_callbacks:
+                callback.on_train_begin()
+            for epoch in range(epochs):
+                for callback in all_callbacks:
+                    callback.on_epoch_begin(epoch)
+                order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
+                bar = tqdm(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
+                           disable=not verbose, leave=True, dynamic_ncols=True)
+                loss_sum = hits = seen = 0.0
+                for step in range(steps):
+                    batch = order[step * batch_size:(step + 1) * batch_size]
+                    loss, probs = self.train_on_batch(x[batch], y[batch])
+                    loss_sum += loss * len(batch)
+                    hits += np.sum(np.argmax(probs, axis=1) == _class_ids(y[batch]))
+                    seen += len(batch)
+                    logs = {"loss": loss_sum / seen, "accuracy": hits / seen}
+                    bar.update(1)
+                    if step % 20 == 0 or step == steps - 1:
+                        bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+                    for callback in all_callbacks:
+                        callback.on_batch_end(step, {**logs, "loss_batch": loss})
+                    if interrupt.requested or self.stop_training:
+                        break
+                if interrupt.requested:
+                    bar.close()
+                    print(f"Interrupted in epoch {epoch + 1} after batch {step + 1}: "
+                          f"stopping; the weights and the history so far are kept.")
+                    break
+                logs = {name: float(value) for name, value in logs.items()}
+                if x_val is not None:
+                    val_loss, val_acc = self._evaluate_prepared(x_val, y_val, batch_size=256)
+                    logs.update(val_loss=val_loss, val_accuracy=val_acc)
+                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=True)
+                bar.close()
+                for callback in all_callbacks:
+                    callback.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+            for callback in all_callbacks:
+                callback.on_train_end()
+        return history
+
+    def _evaluate_prepared(self, x, y, batch_size, verbose=0):
+        probs = self._predict_prepared(x, batch_size, verbose)
+        return self.loss(probs, y), accuracy(_class_ids(y), probs)
+
+    def _predict_prepared(self, x, batch_size, verbose=0):
+        batches = range(0, len(x), batch_size)
+        outputs = [self._forward(x[start:start + batch_size], training=False)
+                   for start in tqdm(batches, desc="Predict", unit="batch", disable=not verbose)]
+        return np.concatenate(outputs)
+
+    def evaluate(self, x, y, batch_size=32, verbose=0):
+        """[loss, accuracy] on (x, y) (just the loss if compiled without metrics)."""
+        if self.loss is None:
+            raise RuntimeError("evaluate: call model.compile(...) first")
+        x, y = self._prepare(x, y)
+        batch_size = check_positive_int(batch_size, "evaluate batch_size")
+        loss, acc = self._evaluate_prepared(x, y, batch_size, verbose)
+        return [loss, acc] if self.metrics else loss
+
+    def predict(self, x, batch_size=32, verbose=0):
+        """Class probabilities (N, K) for images x (N, H, W, C) or (N, H, W)."""
+        x = self._prepare(x)
+        batch_size = check_positive_int(batch_size, "predict batch_size")
+        return self._predict_prepared(x, batch_size, verbose)
+
+    # ---- saving --------------------------------------------------------------------------
+    def save(self, path):
+        """Architecture, weights and optimizer state in one .npz file (no pickle)."""
+        from tinycnn.saving import save_model
+
+        save_model(self, path)
+
+    def load_weights(self, path):
+        """Load the weights saved in ``path`` into this model (same architecture)."""
+        from tinycnn.saving import load_weights_into
+
+        load_weights_into(self, path)
+
+    def __repr__(self):
+        return f"Sequential(name={self.name!r}, layers={len(self.layers)})"
+
+
+def _class_ids(y):
+    """(N,) class ids from class ids or from one-hot targets (N, K)."""
+    return y if y.ndim == 1 else np.argmax(y, axis=1)
+
+
+class _StopOnCtrlC:
+    """While active, the first Ctrl-C only sets ``requested`` (fit stops after the batch);
+    a second one interrupts at once. Signals can only be caught in the main thread."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False

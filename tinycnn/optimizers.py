@@ -1,0 +1,112 @@
+"""Optimizers: how a parameter moves given its gradient g.
+
+SGD:   v = momentum * v - lr * g;   p += v                       (momentum = 0: p -= lr * g)
+       Nesterov: p += momentum * v - lr * g  (looks one step ahead)
+Adam:  m = b1 * m + (1 - b1) * g;   v = b2 * v + (1 - b2) * g^2
+       p -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+       (Keras's form: the bias corrections folded into the step size.)
+
+``step(params, grads)`` takes the model's parameters as a list of dicts (one per layer, as
+``layer.params``) and updates them in place. The state (velocities, moments) sits in
+``self.state``, keyed like the parameters, so a saved model resumes training exactly.
+"""
+
+import numpy as np
+
+
+class Optimizer:
+    def __init__(self, learning_rate):
+        if not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
+            raise ValueError(f"learning_rate: expected a number > 0, got {learning_rate!r}")
+        self.learning_rate = float(learning_rate)
+        self.iterations = 0
+        self.state = {}
+
+    def _slot(self, name, key, like):
+        """The state array called ``name`` for parameter ``key``, created as zeros on first use."""
+        slots = self.state.setdefault(name, {})
+        if key not in slots:
+            slots[key] = np.zeros_like(like)
+        return slots[key]
+
+    def step(self, params, grads):
+        """params, grads: lists of dicts of arrays, same keys and shapes. Updates params."""
+        self.iterations += 1
+        for index, (layer_params, layer_grads) in enumerate(zip(params, grads, strict=True)):
+            for name, p in layer_params.items():
+                self._update(f"{index}/{name}", p, layer_grads[name])
+
+    def get_config(self):
+        return {"name": self.name, "learning_rate": self.learning_rate}
+
+
+class SGD(Optimizer):
+    name = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
+        super().__init__(learning_rate)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"SGD momentum: expected a number in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def _update(self, key, p, g):
+        if self.momentum == 0:
+            p -= self.learning_rate * g
+            return
+        v = self._slot("velocity", key, p)
+        v *= self.momentum
+        v -= self.learning_rate * g
+        if self.nesterov:
+            p += self.momentum * v - self.learning_rate * g
+        else:
+            p += v
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    name = "adam"
+
+    def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        super().__init__(learning_rate)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def step(self, params, grads):
+        t = self.iterations + 1
+        self._step_size = (self.learning_rate * np.sqrt(1 - self.beta_2**t)
+                           / (1 - self.beta_1**t))
+        super().step(params, grads)
+
+    def _update(self, key, p, g):
+        m = self._slot("m", key, p)
+        v = self._slot("v", key, p)
+        m += (1 - self.beta_1) * (g - m)
+        v += (1 - self.beta_2) * (g * g - v)
+        p -= (self._step_size * m / (np.sqrt(v) + self.epsilon)).astype(p.dtype, copy=False)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam)}
+
+
+def get_optimizer(optimizer):
+    """An optimizer from its name ("sgd", "adam": default settings), or the object itself."""
+    if isinstance(optimizer, str):
+        if optimizer.lower() not in OPTIMIZERS:
+            raise ValueError(
+                f"compile: unknown optimizer {optimizer!r}: expected one of {sorted(OPTIMIZERS)}"
+            )
+        return OPTIMIZERS[optimizer.lower()]()
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"compile: optimizer must be a name or an Optimizer, got {optimizer!r}")
+    return optimizer
+
+
+def optimizer_from_config(config):
+    config = dict(config)
+    return OPTIMIZERS[config.pop("name")](**config)

@@ -1,0 +1,60 @@
+"""Checks on what users pass to fit, evaluate and predict: a clear error, never a wrong answer.
+
+Each check names the argument, what was expected and what was given.
+"""
+
+import numpy as np
+
+
+def check_images(x, input_shape, dtype, what="x"):
+    """Images as ``dtype`` (N, *input_shape); (N, H, W) grayscale gains a channel axis."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{what}: expected a NumPy array, got {type(x).__name__}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(
+            f"{what}: expected float images, got dtype {x.dtype}; scale them first "
+            "(e.g. x / 255.0, or tinycnn.datasets.fashion_mnist.normalize)"
+        )
+    if len(input_shape) == 3 and input_shape[2] == 1 and x.ndim == 3:
+        x = x[..., np.newaxis]
+    if x.shape[1:] != tuple(input_shape):
+        raise ValueError(
+            f"{what}: expected shape (N, {', '.join(map(str, input_shape))}) for this model, "
+            f"got {x.shape}"
+        )
+    if len(x) == 0:
+        raise ValueError(f"{what}: got no examples (shape {x.shape})")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{what}: contains NaN or infinite values")
+    return np.asarray(x, dtype=dtype)
+
+
+def check_labels(y, n, num_classes, sparse, what="y"):
+    """Integer labels (N,) in [0, K) for a sparse loss, or targets (N, K) otherwise."""
+    y = np.asarray(y)
+    if len(y) != n:
+        raise ValueError(f"{what}: expected {n} labels (one per image), got {len(y)}")
+    if not sparse:
+        if y.shape != (n, num_classes):
+            raise ValueError(f"{what}: expected one-hot targets of shape {(n, num_classes)}, "
+                             f"got {y.shape} (use sparse_categorical_crossentropy for class ids)")
+        return y.astype(np.float64)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{what}: expected class ids of shape ({n},), got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        if not (np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y))):
+            raise TypeError(f"{what}: expected integer class ids, got dtype {y.dtype}")
+    if y.min() < 0 or y.max() >= num_classes:
+        raise ValueError(
+            f"{what}: class ids must lie in [0, {num_classes}) for a model with {num_classes} "
+            f"outputs, got values from {y.min()} to {y.max()}"
+        )
+    return y.astype(np.int64)
+
+
+def check_positive_int(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what}: expected a positive int, got {value!r}")
+    return int(value)
