@@ -1,0 +1,29 @@
+"""Datasets as NumPy arrays, loaded from local files or official mirrors and always verified.
+
+- ``tinycnn.datasets.fashion_mnist``: ``load_data()``, ``CLASS_NAMES``, ``normalize_images``,
+  ``class_counts``; where the files come from is in its docstring and the README.
+- ``tinycnn.datasets.idx``: a reader and writer for IDX files (MNIST's format), plain or gzip.
+- ``tinycnn.datasets.errors``: ``DatasetError`` and its subclasses.
+
+This package stands beside the training core: it returns arrays and imports neither Numba nor
+matplotlib (pandas and tqdm only inside the functions that need them).
+"""
+
+from . import fashion_mnist, idx
+from .errors import (
+    ChecksumError,
+    DataFormatError,
+    DatasetError,
+    DatasetNotFoundError,
+    DownloadError,
+)
+
+__all__ = [
+    "ChecksumError",
+    "DataFormatError",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "DownloadError",
+    "fashion_mnist",
+    "idx",
+]
