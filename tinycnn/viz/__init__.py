@@ -1,0 +1,55 @@
+"""Plots for tinycnn runs, one module per theme; the core package never imports this one.
+
+    data         one image, one image of each class, images per class
+    history      the training curves, and their animation (GIF and HTML player)
+    predictions  the prediction animation, the most confident mistakes
+    confusion    the confusion matrix heatmap
+    filters      first-layer filters, feature maps of each Conv2D layer
+    network      the model drawn with Graphviz
+    report       report.html with every figure, animation and table of a run
+
+Every plotting function takes arrays (shapes in its docstring) and returns the matplotlib Figure;
+with ``path=`` it also saves a PNG and closes the figure. Animation functions return the paths
+they wrote. This package never picks a matplotlib backend: a script without a screen calls
+``matplotlib.use("Agg")`` (or sets ``MPLBACKEND=Agg``) before importing it.
+"""
+
+from tinycnn.viz.confusion import plot_confusion_matrix
+from tinycnn.viz.data import plot_class_distribution, plot_class_examples, plot_example
+from tinycnn.viz.filters import conv_feature_maps, plot_feature_maps, plot_filters
+from tinycnn.viz.history import (
+    animate_history,
+    history_frame,
+    make_history_animation,
+    plot_history,
+)
+from tinycnn.viz.network import NetworkDrawing, draw_network, model_graph
+from tinycnn.viz.predictions import (
+    animate_predictions,
+    make_prediction_animation,
+    most_confident_mistakes,
+    plot_confident_mistakes,
+)
+from tinycnn.viz.report import build_report
+
+__all__ = [
+    "NetworkDrawing",
+    "animate_history",
+    "animate_predictions",
+    "build_report",
+    "conv_feature_maps",
+    "draw_network",
+    "history_frame",
+    "make_history_animation",
+    "make_prediction_animation",
+    "model_graph",
+    "most_confident_mistakes",
+    "plot_class_distribution",
+    "plot_class_examples",
+    "plot_confident_mistakes",
+    "plot_confusion_matrix",
+    "plot_example",
+    "plot_feature_maps",
+    "plot_filters",
+    "plot_history",
+]
