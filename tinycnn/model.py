@@ -17,6 +17,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from tinycnn import callbacks as callbacks_module
+from tinycnn.kernels import NUMBA, get_kernels
 from tinycnn.layers.softmax import Softmax
 from tinycnn.losses import get_loss
 from tinycnn.metrics import accuracy
@@ -52,6 +53,7 @@ class Sequential:
         self.stop_training = False
         self.history = None
         self.dtype = np.float32
+        self.kernels = NUMBA
         for layer in layers or []:
             self.add(layer)
 
@@ -95,6 +97,7 @@ class Sequential:
         for layer in self.layers:
             layer.build(shape, rng, self.dtype)
             shape = layer.output_shape
+        self.layers[0].needs_input_grad = False
         return self
 
     def _ensure_built(self, x_shape=None):
@@ -107,9 +110,13 @@ class Sequential:
         return sum(layer.count_params() for layer in self.layers)
 
     def use_kernels(self, name):
-        """Run every layer on the "numba" kernels (default) or their "numpy" twins."""
+        """Run every layer (and the optimizer) on the "numba" kernels (default) or on their
+        "numpy" twins, to step through plain NumPy code in a debugger."""
+        self.kernels = get_kernels(name)
         for layer in self.layers:
             layer.use_kernels(name)
+        if self.optimizer is not None:
+            self.optimizer.kernels = self.kernels
         return self
 
     def summary(self, print_fn=print):
@@ -154,6 +161,7 @@ class Sequential:
         """Choose the loss, the optimizer and the metrics ("accuracy") to train with."""
         self.loss = get_loss(loss)
         self.optimizer = get_optimizer(optimizer)
+        self.optimizer.kernels = self.kernels
         self.metrics = []
         for metric in metrics or []:
             if metric not in ("accuracy", "acc"):

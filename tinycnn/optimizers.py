@@ -13,6 +13,8 @@ Adam:  m = b1 * m + (1 - b1) * g;   v = b2 * v + (1 - b2) * g^2
 
 import numpy as np
 
+from tinycnn.kernels import NUMBA
+
 
 class Optimizer:
     def __init__(self, learning_rate):
@@ -21,6 +23,7 @@ class Optimizer:
         self.learning_rate = float(learning_rate)
         self.iterations = 0
         self.state = {}
+        self.kernels = NUMBA  # or tinycnn.kernels.NUMPY, the plain twins
 
     def _slot(self, name, key, like):
         """The state array called ``name`` for parameter ``key``, created as zeros on first use."""
@@ -82,9 +85,8 @@ class Adam(Optimizer):
     def _update(self, key, p, g):
         m = self._slot("m", key, p)
         v = self._slot("v", key, p)
-        m += (1 - self.beta_1) * (g - m)
-        v += (1 - self.beta_2) * (g * g - v)
-        p -= (self._step_size * m / (np.sqrt(v) + self.epsilon)).astype(p.dtype, copy=False)
+        self.kernels.adam_update(p, g, m, v, self._step_size, self.beta_1, self.beta_2,
+                                 self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

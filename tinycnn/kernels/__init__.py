@@ -7,7 +7,7 @@ twins and step through them in a debugger. Both sets compute the same numbers.
 
 from types import SimpleNamespace
 
-from tinycnn.kernels import activation, im2col, pooling
+from tinycnn.kernels import activation, adam, im2col, pooling
 
 NUMBA = SimpleNamespace(
     name="numba",
@@ -17,6 +17,7 @@ NUMBA = SimpleNamespace(
     maxpool_backward=pooling.maxpool_backward,
     bias_relu=activation.bias_relu,
     relu_backward=activation.relu_backward,
+    adam_update=adam.adam_update,
 )
 
 NUMPY = SimpleNamespace(
@@ -27,6 +28,7 @@ NUMPY = SimpleNamespace(
     maxpool_backward=pooling.maxpool_backward_reference,
     bias_relu=activation.bias_relu_reference,
     relu_backward=activation.relu_backward_reference,
+    adam_update=adam.adam_update_reference,
 )
 
 KERNEL_SETS = {"numba": NUMBA, "numpy": NUMPY}

@@ -41,53 +41,83 @@ def conv_geometry(size, kernel, stride, padding):
     return out, pad_before
 
 
-@njit(parallel=True, cache=True)
 def im2col(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
     """Patches of x as rows. x: (N, H, W, C) -> cols: (N*H_out*W_out, KH*KW*C).
 
     pad_h, pad_w: zero pixels before the first row and column (see ``conv_geometry``).
     """
+    return _im2col(np.ascontiguousarray(x), kh, kw, stride, pad_h, pad_w, out_h, out_w)
+
+
+def col2im(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+    """Adjoint of im2col. dcols: (N*H_out*W_out, KH*KW*C) -> dx: (N, H, W, C), summed."""
+    return _col2im(np.ascontiguousarray(dcols), tuple(x_shape), kh, kw, stride,
+                   pad_h, pad_w, out_h, out_w)
+
+
+# In channels-last memory, the KW pixels of one kernel row sit side by side: KW*C consecutive
+# numbers. So each window row is one contiguous run, both in x (viewed as (N, H, W*C)) and in
+# its row of cols, and the inner loop copies it straight through (the compiler vectorises it;
+# taking the two rows as views first lets it see the indices never go negative). Only windows
+# that hang over the image's edge go pixel by pixel.
+
+
+@njit(parallel=True, cache=True)
+def _im2col(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
     n, h, w, c = x.shape
-    cols = np.empty((n * out_h * out_w, kh * kw * c), dtype=x.dtype)
+    run = kw * c
+    x_rows = x.reshape((n, h, w * c))
+    cols = np.empty((n * out_h * out_w, kh * run), dtype=x.dtype)
     for img in prange(n):
         for oy in range(out_h):
             for ox in range(out_w):
-                row = (img * out_h + oy) * out_w + ox
+                cols_row = cols[(img * out_h + oy) * out_w + ox]
+                x0 = ox * stride - pad_w
+                inside_x = x0 >= 0 and x0 + kw <= w
                 for ky in range(kh):
                     y = oy * stride - pad_h + ky
-                    for kx in range(kw):
-                        xx = ox * stride - pad_w + kx
-                        start = (ky * kw + kx) * c
-                        if 0 <= y < h and 0 <= xx < w:
+                    start = ky * run
+                    if inside_x and 0 <= y < h:
+                        x_row = x_rows[img, y]
+                        for i in range(run):
+                            cols_row[start + i] = x_row[x0 * c + i]
+                    else:
+                        for kx in range(kw):
+                            xx = x0 + kx
+                            inside = 0 <= y < h and 0 <= xx < w
                             for ch in range(c):
-                                cols[row, start + ch] = x[img, y, xx, ch]
-                        else:
-                            for ch in range(c):
-                                cols[row, start + ch] = 0.0
+                                cols_row[start + kx * c + ch] = x[img, y, xx, ch] if inside else 0.0
     return cols
 
 
 @njit(parallel=True, cache=True)
-def col2im(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
-    """Adjoint of im2col. dcols: (N*H_out*W_out, KH*KW*C) -> dx: (N, H, W, C), summed."""
+def _col2im(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
     n, h, w, c = x_shape
-    dx = np.zeros((n, h, w, c), dtype=dcols.dtype)
+    run = kw * c
+    dx_rows = np.zeros((n, h, w * c), dtype=dcols.dtype)
     for img in prange(n):
         for oy in range(out_h):
             for ox in range(out_w):
-                row = (img * out_h + oy) * out_w + ox
+                dcols_row = dcols[(img * out_h + oy) * out_w + ox]
+                x0 = ox * stride - pad_w
+                inside_x = x0 >= 0 and x0 + kw <= w
                 for ky in range(kh):
                     y = oy * stride - pad_h + ky
                     if y < 0 or y >= h:
                         continue
-                    for kx in range(kw):
-                        xx = ox * stride - pad_w + kx
-                        if xx < 0 or xx >= w:
-                            continue
-                        start = (ky * kw + kx) * c
-                        for ch in range(c):
-                            dx[img, y, xx, ch] += dcols[row, start + ch]
-    return dx
+                    start = ky * run
+                    dx_row = dx_rows[img, y]
+                    if inside_x:
+                        dx_run = dx_row[x0 * c : x0 * c + run]
+                        for i in range(run):
+                            dx_run[i] += dcols_row[start + i]
+                    else:
+                        for kx in range(kw):
+                            xx = x0 + kx
+                            if 0 <= xx < w:
+                                for ch in range(c):
+                                    dx_row[xx * c + ch] += dcols_row[start + kx * c + ch]
+    return dx_rows.reshape((n, h, w, c))
 
 
 def _padded(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):

@@ -17,45 +17,60 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(parallel=True, cache=True)
 def maxpool_forward(x, kh, kw, stride):
     """x: (N, H, W, C) -> (out, argmax), both (N, H_out, W_out, C)."""
+    return _maxpool_forward(np.ascontiguousarray(x), kh, kw, stride)
+
+
+def maxpool_backward(dout, argmax, x_shape, kh, kw, stride):
+    """dout, argmax: (N, H_out, W_out, C) -> dx: (N, H, W, C)."""
+    return _maxpool_backward(np.ascontiguousarray(dout), argmax, tuple(x_shape), kh, kw, stride)
+
+
+# The loops keep the channel axis innermost: channels are contiguous in memory, so each step
+# compares or copies C neighbouring numbers at once (the compiler vectorises it).
+
+
+@njit(parallel=True, cache=True)
+def _maxpool_forward(x, kh, kw, stride):
     n, h, w, c = x.shape
     out_h = (h - kh) // stride + 1
     out_w = (w - kw) // stride + 1
     out = np.empty((n, out_h, out_w, c), dtype=x.dtype)
-    argmax = np.empty((n, out_h, out_w, c), dtype=np.int8)
+    argmax = np.zeros((n, out_h, out_w, c), dtype=np.int8)
     for img in prange(n):
         for oy in range(out_h):
             for ox in range(out_w):
+                y0, x0 = oy * stride, ox * stride
                 for ch in range(c):
-                    best = x[img, oy * stride, ox * stride, ch]
-                    best_at = 0
-                    for ky in range(kh):
-                        for kx in range(kw):
-                            value = x[img, oy * stride + ky, ox * stride + kx, ch]
-                            if value > best:
-                                best = value
-                                best_at = ky * kw + kx
-                    out[img, oy, ox, ch] = best
-                    argmax[img, oy, ox, ch] = best_at
+                    out[img, oy, ox, ch] = x[img, y0, x0, ch]
+                for ky in range(kh):
+                    for kx in range(kw):
+                        at = ky * kw + kx
+                        for ch in range(c):
+                            value = x[img, y0 + ky, x0 + kx, ch]
+                            if value > out[img, oy, ox, ch]:
+                                out[img, oy, ox, ch] = value
+                                argmax[img, oy, ox, ch] = at
     return out, argmax
 
 
 @njit(parallel=True, cache=True)
-def maxpool_backward(dout, argmax, x_shape, kh, kw, stride):
-    """dout, argmax: (N, H_out, W_out, C) -> dx: (N, H, W, C)."""
+def _maxpool_backward(dout, argmax, x_shape, kh, kw, stride):
     n, h, w, c = x_shape
     out_h, out_w = dout.shape[1], dout.shape[2]
     dx = np.zeros((n, h, w, c), dtype=dout.dtype)
     for img in prange(n):
         for oy in range(out_h):
             for ox in range(out_w):
-                for ch in range(c):
-                    at = argmax[img, oy, ox, ch]
-                    y = oy * stride + at // kw
-                    xx = ox * stride + at % kw
-                    dx[img, y, xx, ch] += dout[img, oy, ox, ch]
+                won_at, grad = argmax[img, oy, ox], dout[img, oy, ox]
+                for ky in range(kh):
+                    for kx in range(kw):
+                        at = ky * kw + kx
+                        dx_pixel = dx[img, oy * stride + ky, ox * stride + kx]
+                        for ch in range(c):
+                            if won_at[ch] == at:
+                                dx_pixel[ch] += grad[ch]
     return dx
 
 

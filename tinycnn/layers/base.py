@@ -29,6 +29,9 @@ class Layer:
         self.params = {}
         self.grads = {}
         self.kernels = NUMBA
+        # The model's first layer needs no dL/dx (nothing is below it to train); Sequential
+        # sets this to False there, which saves conv1 a matrix multiply and a col2im.
+        self.needs_input_grad = True
         self._cache = None
 
     # ---- building -------------------------------------------------------------------------

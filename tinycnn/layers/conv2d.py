@@ -101,6 +101,8 @@ class Conv2D(Layer):
         dz = dz.reshape(-1, self.filters)
         self.grads["W"] = (cols.T @ dz).reshape(W.shape)
         self.grads["b"] = dz.sum(axis=0)
+        if not self.needs_input_grad:
+            return None
         dcols = dz @ W.reshape(-1, self.filters).T
         return self.kernels.col2im(dcols, x_shape, kh, kw, self.stride, pad_h, pad_w, out_h, out_w)
 

@@ -59,7 +59,7 @@ class Dense(Layer):
         x, _ = self._cached()
         self.grads["W"] = x.T @ dz
         self.grads["b"] = dz.sum(axis=0)
-        return dz @ self.params["W"].T
+        return dz @ self.params["W"].T if self.needs_input_grad else None
 
     def get_config(self):
         return {"name": self.name, "units": self.units, "activation": self.activation}

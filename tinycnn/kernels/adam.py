@@ -1,0 +1,35 @@
+"""The Adam update of one parameter array, in one pass over memory.
+
+    m = m + (1 - b1) * (g - m)
+    v = v + (1 - b2) * (g^2 - v)
+    p = p - step_size * m / (sqrt(v) + eps)      step_size = lr * sqrt(1 - b2^t) / (1 - b1^t)
+
+Shapes: p, g, m, v all the same, any shape; p, m, v are updated in place. In NumPy each line
+above allocates temporaries and walks memory again (~1 ms a step for the seed model's 241,546
+parameters); the fused loop does it once. One thread: the arrays are too small to pay for
+waking the others.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _adam_update(p, g, m, v, step_size, beta_1, beta_2, epsilon):
+    for i in range(p.size):
+        m[i] += (1.0 - beta_1) * (g[i] - m[i])
+        v[i] += (1.0 - beta_2) * (g[i] * g[i] - v[i])
+        p[i] -= step_size * m[i] / (np.sqrt(v[i]) + epsilon)
+
+
+def adam_update(p, g, m, v, step_size, beta_1, beta_2, epsilon):
+    """Update p, m, v in place (contiguous arrays of one shape)."""
+    _adam_update(p.reshape(-1), np.ascontiguousarray(g).reshape(-1), m.reshape(-1),
+                 v.reshape(-1), step_size, beta_1, beta_2, epsilon)
+
+
+def adam_update_reference(p, g, m, v, step_size, beta_1, beta_2, epsilon):
+    """NumPy twin of adam_update."""
+    m += (1 - beta_1) * (g - m)
+    v += (1 - beta_2) * (g * g - v)
+    p -= (step_size * m / (np.sqrt(v) + epsilon)).astype(p.dtype, copy=False)
