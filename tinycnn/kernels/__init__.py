@@ -7,7 +7,7 @@ twins and step through them in a debugger. Both sets compute the same numbers.
 
 from types import SimpleNamespace
 
-from tinycnn.kernels import activation, adam, im2col, pooling
+from tinycnn.kernels import adam, bias_relu, im2col, pooling
 
 NUMBA = SimpleNamespace(
     name="numba",
@@ -15,8 +15,9 @@ NUMBA = SimpleNamespace(
     col2im=im2col.col2im,
     maxpool_forward=pooling.maxpool_forward,
     maxpool_backward=pooling.maxpool_backward,
-    bias_relu=activation.bias_relu,
-    relu_backward=activation.relu_backward,
+    bias_relu=bias_relu.bias_relu,
+    relu_backward=bias_relu.relu_backward,
+    bias_grad=bias_relu.bias_grad,
     adam_update=adam.adam_update,
 )
 
@@ -26,8 +27,9 @@ NUMPY = SimpleNamespace(
     col2im=im2col.col2im_reference,
     maxpool_forward=pooling.maxpool_forward_reference,
     maxpool_backward=pooling.maxpool_backward_reference,
-    bias_relu=activation.bias_relu_reference,
-    relu_backward=activation.relu_backward_reference,
+    bias_relu=bias_relu.bias_relu_reference,
+    relu_backward=bias_relu.relu_backward_reference,
+    bias_grad=bias_relu.bias_grad_reference,
     adam_update=adam.adam_update_reference,
 )
 

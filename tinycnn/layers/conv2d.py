@@ -100,7 +100,7 @@ class Conv2D(Layer):
         W = self.params["W"]
         dz = dz.reshape(-1, self.filters)
         self.grads["W"] = (cols.T @ dz).reshape(W.shape)
-        self.grads["b"] = dz.sum(axis=0)
+        self.grads["b"] = self.kernels.bias_grad(dz)
         if not self.needs_input_grad:
             return None
         dcols = dz @ W.reshape(-1, self.filters).T
