@@ -5,8 +5,9 @@
 - ``tinycnn.datasets.idx``: a reader and writer for IDX files (MNIST's format), plain or gzip.
 - ``tinycnn.datasets.errors``: ``DatasetError`` and its subclasses.
 
-This package stands beside the training core: it returns arrays and imports neither Numba nor
-matplotlib (pandas and tqdm only inside the functions that need them).
+This package stands beside the training core: it returns arrays, and its own modules import
+neither Numba nor matplotlib (pandas and tqdm only inside the functions that need them), so it
+can be lifted out on its own. (``import tinycnn`` itself does load the training core.)
 """
 
 from . import fashion_mnist, idx
