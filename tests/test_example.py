@@ -1,0 +1,271 @@
+"""examples/fashion_mnist.py end to end on a small subset, and its command-line errors.
+
+One full run (2,000 training images, 1 epoch, every figure and animation) into a temporary
+folder, shared by the TestFullRun checks: each file exists and is valid, the report names them
+all, the script ends by printing the test accuracy. The error tests call ``main(argv)`` in this
+process (fast) and one of each kind runs as a subprocess to show no traceback reaches the user.
+"""
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import tinycnn
+from tinycnn.datasets import fashion_mnist
+from tinycnn.datasets.errors import DatasetNotFoundError
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "fashion_mnist.py"
+SUBSET, EPOCHS = 2000, 1
+TEST_IMAGES = SUBSET * 10_000 // 60_000  # the example keeps the data set's 6:1 ratio
+ANIMATED_PREDICTIONS = 20
+CLASS_NAMES = fashion_mnist.CLASS_NAMES
+PNGS = [
+    "01_example.png", "02_class_examples.png", "04_class_distribution.png",
+    "07_training_history.png", "11_confusion_matrix.png", "13_filters.png",
+    "14_feature_maps.png", "15_confident_mistakes.png",
+]
+OTHER_FILES = [
+    "03_dataset_summary.csv", "04_statistics.csv", "05_model_summary.txt", "06_history.csv",
+    "06_history.json", "06_test_metrics.json", "06_test_metrics.txt", "08_training.gif",
+    "08_training.html", "09_predictions.csv", "10_predictions.gif", "10_predictions.html",
+    "11_confusion_matrix.csv", "12_network.gv", "16_per_class_metrics.csv", "model.npz",
+    "report.html",
+]
+TIMEOUT_SECONDS = 300
+
+
+def run_example(*args, timeout=TIMEOUT_SECONDS):
+    return subprocess.run([sys.executable, str(EXAMPLE), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def example():
+    """The example as a module, to call ``main(argv)`` in this process."""
+    spec = importlib.util.spec_from_file_location("fashion_mnist_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """(out folder, CompletedProcess) of one run on the subset, with every feature on."""
+    out = tmp_path_factory.mktemp("study")
+    result = run_example("--subset", SUBSET, "--epochs", EPOCHS, "--out", out)
+    if result.returncode == 1 and "Fashion-MNIST was not found" in result.stderr:
+        pytest.skip("Fashion-MNIST is not installed, cached or downloadable here")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result
+
+
+@pytest.mark.slow
+class TestFullRun:
+    def test_every_figure_is_a_png_that_decodes(self, study):
+        out, _ = study
+        names = list(PNGS)
+        if (out / "12_network.svg").exists():  # Graphviz's dot is installed
+            names.append("12_network.png")
+        for name in names:
+            with Image.open(out / name) as image:
+                assert image.format == "PNG", name
+                image.load()
+                assert min(image.size) > 50, name
+
+    def test_every_other_file_is_there(self, study):
+        out, _ = study
+        for name in OTHER_FILES:
+            assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+
+    def test_gifs_have_one_frame_per_epoch_and_per_image(self, study):
+        out, _ = study
+        for name, frames in [("08_training.gif", EPOCHS),
+                             ("10_predictions.gif", ANIMATED_PREDICTIONS)]:
+            with Image.open(out / name) as gif:
+                assert gif.format == "GIF"
+                assert gif.n_frames == frames, name
+
+    def test_html_players_beside_the_gifs(self, study):
+        out, _ = study
+        for name in ["08_training.html", "10_predictions.html"]:
+            page = (out / name).read_text(encoding="utf-8")
+            assert page.startswith("<!DOCTYPE html>") and "<script>" in page, name
+
+    def test_report_names_every_file(self, study):
+        out, _ = study
+        report = (out / "report.html").read_text(encoding="utf-8")
+        names = sorted(path.name for path in out.iterdir() if path.name != "report.html")
+        assert names, "the run wrote nothing"
+        for name in names:
+            assert f'"{name}"' in report, name  # as an src= or href=
+        assert "Missing file" not in report
+        for section in ["1. Data", "6. Training", "11. Confusion matrix", "12. Network",
+                        "Beyond: most confident mistakes", "Run settings", "Timings"]:
+            assert section in report
+
+    def test_history_csv_and_json_have_one_row_per_epoch(self, study):
+        out, _ = study
+        history = pd.read_csv(out / "06_history.csv")
+        assert list(history.columns) == ["epoch", "loss", "accuracy", "val_loss",
+                                         "val_accuracy", "seconds"]
+        assert list(history["epoch"]) == list(range(1, EPOCHS + 1))
+        saved = json.loads((out / "06_history.json").read_text())
+        assert set(saved) == set(history.columns)
+        assert all(len(values) == EPOCHS for values in saved.values())
+        np.testing.assert_allclose(saved["val_accuracy"], history["val_accuracy"])
+
+    def test_predictions_csv_has_one_row_per_test_image(self, study):
+        out, _ = study
+        predictions = pd.read_csv(out / "09_predictions.csv")
+        assert list(predictions.columns) == ["index", "true", "predicted", "confidence"]
+        assert len(predictions) == TEST_IMAGES
+        assert list(predictions["index"]) == list(range(TEST_IMAGES))
+        assert set(predictions["true"]) <= set(CLASS_NAMES)
+        assert set(predictions["predicted"]) <= set(CLASS_NAMES)
+        assert predictions["confidence"].between(0.1, 1).all()  # a max over 10 classes
+        # The CSV and the printed/saved accuracy agree.
+        metrics = json.loads((out / "06_test_metrics.json").read_text())
+        hits = (predictions["true"] == predictions["predicted"]).mean()
+        assert metrics["test_images"] == TEST_IMAGES
+        assert hits == pytest.approx(metrics["test_accuracy"])
+        assert f"test accuracy: {metrics['test_accuracy']:.4f}" in (
+            out / "06_test_metrics.txt").read_text()
+
+    def test_confusion_and_per_class_tables(self, study):
+        out, _ = study
+        matrix = pd.read_csv(out / "11_confusion_matrix.csv", index_col=0)
+        assert matrix.shape == (10, 10)
+        assert list(matrix.index) == CLASS_NAMES and list(matrix.columns) == CLASS_NAMES
+        assert matrix.to_numpy().sum() == TEST_IMAGES
+        per_class = pd.read_csv(out / "16_per_class_metrics.csv", index_col=0)
+        assert list(per_class.index) == CLASS_NAMES
+        assert list(per_class.columns) == ["precision", "recall", "f1", "support"]
+        assert list(per_class["support"]) == list(matrix.sum(axis=1))
+        assert per_class[["precision", "recall", "f1"]].stack().between(0, 1).all()
+
+    def test_data_tables(self, study):
+        out, _ = study
+        summary = pd.read_csv(out / "03_dataset_summary.csv", index_col=0)
+        assert list(summary.index) == CLASS_NAMES
+        assert (summary["train"] == 6000).all() and (summary["test"] == 1000).all()
+        stats = pd.read_csv(out / "04_statistics.csv", index_col=0)
+        assert list(stats.index) == ["train", "test"]
+        assert list(stats["images"]) == [60000, 10000]
+
+    def test_saved_model_loads_and_network_source_names_every_layer(self, study):
+        out, _ = study
+        model = tinycnn.load_model(out / "model.npz")
+        assert model.count_params() == 241_546
+        source = (out / "12_network.gv").read_text(encoding="utf-8")
+        assert len(model.layers) == 8
+        for layer in model.layers:
+            assert re.search(rf'label="{re.escape(layer.name)}\\n{type(layer).__name__}',
+                             source), layer.name
+        assert "241,546" in (out / "05_model_summary.txt").read_text()
+
+    def test_printed_output_ends_with_the_test_accuracy(self, study):
+        out, result = study
+        assert "Training set shape: (60000, 28, 28)" in result.stdout
+        assert "Total params: 241,546" in result.stdout
+        assert "Epoch 1/1" in result.stderr  # fit's progress bar
+        assert "Traceback" not in result.stderr
+        last_line = result.stdout.strip().splitlines()[-1]
+        accuracy = json.loads((out / "06_test_metrics.json").read_text())["test_accuracy"]
+        assert last_line == f"Test accuracy: {accuracy:.4f}"
+
+
+# ---- the command line ------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, option", [
+    (["--epochs", "0"], "--epochs"),
+    (["--epochs", "two"], "--epochs"),
+    (["--batch-size", "-1"], "--batch-size"),
+    (["--subset", "-5"], "--subset"),
+    (["--subset", "3"], "--subset"),
+    (["--seed", "-1"], "--seed"),
+    (["--no-such-option"], "--no-such-option"),
+])
+def test_bad_options_exit_2_with_one_clear_line(example, capsys, tmp_path, argv, option):
+    with pytest.raises(SystemExit) as stop:
+        example.main([*argv, "--out", str(tmp_path)])
+    assert stop.value.code == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors[-1].startswith("fashion_mnist.py: error:")
+    assert option in errors[-1]
+
+
+def test_a_subset_larger_than_the_data_set_is_an_option_error(example, capsys, tmp_path):
+    try:
+        fashion_mnist.load_data(download=False)
+    except DatasetNotFoundError:
+        pytest.skip("Fashion-MNIST is not installed or cached here")
+    with pytest.raises(SystemExit) as stop:
+        example.main(["--subset", "70000", "--out", str(tmp_path / "out")])
+    assert stop.value.code == 2
+    assert "--subset 70000: the training set has only 60000" in capsys.readouterr().err
+
+
+def test_help_explains_every_option(example, capsys):
+    with pytest.raises(SystemExit) as stop:
+        example.main(["--help"])
+    assert stop.value.code == 0
+    text = capsys.readouterr().out
+    for option in ["--epochs", "--batch-size", "--subset", "--out", "--seed", "--data-dir",
+                   "--no-download", "--no-animations"]:
+        assert option in text
+
+
+def test_bad_option_in_a_real_process_shows_no_traceback(tmp_path):
+    result = run_example("--epochs", "0", "--out", tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "fashion_mnist.py: error: argument --epochs: must be at least 1, got 0")
+
+
+def test_missing_dataset_is_a_clear_error(example, capsys, monkeypatch, tmp_path):
+    # Nothing anywhere: an empty --data-dir, an empty user cache, no $TINYCNN_DATA_DIR, no
+    # download. load_data has no switch for its system folder (/usr/share/datasets/...), so we
+    # point the loader's internal search at an empty one.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv(fashion_mnist.DATA_DIR_VARIABLE, raising=False)
+    original = fashion_mnist._load_data
+
+    def load_without_system_copy(data_dir=None, *, verify=True, download=True):
+        return original(data_dir, verify=verify, download=download,
+                        system_dir=tmp_path / "no-system-copy", progress=False)
+
+    monkeypatch.setattr(fashion_mnist, "load_data", load_without_system_copy)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = example.main(["--data-dir", str(empty), "--no-download",
+                         "--out", str(tmp_path / "out")])
+    assert code == 1
+    errors = capsys.readouterr().err
+    assert errors.startswith("fashion_mnist.py: error: Fashion-MNIST was not found.")
+    assert str(empty) in errors and "download: not attempted" in errors
+    assert errors.strip().splitlines()[-1].endswith("--data-dir FOLDER, or leave out --no-download")
+    assert "Traceback" not in errors
+
+
+def test_damaged_dataset_in_a_real_process_is_a_clear_error(tmp_path):
+    # A --data-dir holding the four files is used first, so a bad file there must not fall
+    # through to a good copy elsewhere.
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in fashion_mnist.FILE_NAMES:
+        (data / name).write_bytes(b"not an IDX file")
+    result = run_example("--data-dir", data, "--no-download", "--out", tmp_path / "out",
+                         timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fashion_mnist.py: error: ")
+    assert str(data) in lines[0]
