@@ -56,6 +56,10 @@ def save_model(model, path):
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
+        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
     except BaseException:
         os.unlink(tmp_path)
@@ -68,7 +72,11 @@ def _read(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file at {path!r}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ModelFileError(f"{path!r} holds a single NumPy array (.npy), not a tinycnn "
+                                 "model (.npz archive)")
+        with loaded as archive:
             if "tinycnn_model" not in archive.files:
                 raise ModelFileError(f"{path!r} is an .npz archive but not a tinycnn model "
                                      "(it has no 'tinycnn_model' entry)")
@@ -89,6 +97,7 @@ def _read(path):
 
 
 def _copy_params(model, arrays, path):
+    # Check every array before copying any, so a file that does not fit leaves the model as it was.
     for i, layer in enumerate(model.layers):
         for name, target in layer.params.items():
             key = f"params/{i}/{name}"
@@ -100,12 +109,14 @@ def _copy_params(model, arrays, path):
                     f"{path!r}: layer {i} ({layer.name}) parameter {name!r} has shape "
                     f"{arrays[key].shape} in the file but {target.shape} in the model: "
                     "it was saved from another architecture")
-            target[...] = arrays[key]
     extra = {k for k in arrays if k.startswith("params/")} - {
         f"params/{i}/{name}" for i, layer in enumerate(model.layers) for name in layer.params}
     if extra:
         raise ModelFileError(f"{path!r} holds parameters this model does not have "
                              f"({sorted(extra)[:3]}...): it was saved from another architecture")
+    for i, layer in enumerate(model.layers):
+        for name, target in layer.params.items():
+            target[...] = arrays[f"params/{i}/{name}"]
 
 
 def load_model(path):

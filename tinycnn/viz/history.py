@@ -83,7 +83,8 @@ def _draw_axes(ax, frame: pd.DataFrame):
     ax.set_xlabel("Epoch")
     ax.set_ylabel("Loss / accuracy")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="center right")
+    # Outside the axes: inside, some curve always ends up under it (val_loss climbs late).
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return lines
 
 
@@ -95,7 +96,7 @@ def plot_history(history, path=None, ylim=None, metrics=None):
     metrics: the columns to draw; by default the loss and accuracy ones.
     """
     frame = _select_curves(history_frame(history), metrics)
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(9.5, 5))
     lines = _draw_axes(ax, frame)
     for name, line in lines.items():
         line.set_data(frame.index, frame[name])
@@ -108,7 +109,7 @@ def plot_history(history, path=None, ylim=None, metrics=None):
 
 def _history_animation(history, fps, metrics):
     frame = _select_curves(history_frame(history), metrics)
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(9.5, 5))
     lines = _draw_axes(ax, frame)
     title = ax.set_title("")
     epochs = len(frame)
