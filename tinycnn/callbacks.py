@@ -94,7 +94,7 @@ class EarlyStopping(Callback):
         self.wait = 0
 
     def on_train_begin(self, logs=None):
-        self.wait, self.stopped_epoch, self.best_epoch = 0, None, None
+        self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, None, None, None
         self._monitor.best = math.inf if self._monitor.mode == "min" else -math.inf
 
     def on_epoch_end(self, epoch, logs=None):
@@ -105,7 +105,7 @@ class EarlyStopping(Callback):
                 self.best_weights = [w.copy() for w in self.model.get_weights()]
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:  # as Keras: `patience` epochs without improvement
             self.stopped_epoch = epoch
             self.model.stop_training = True
 

@@ -45,7 +45,7 @@ class Sequential:
 
     def __init__(self, layers=None, name="sequential", seed=None):
         self.name = name
-        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else seed
+        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
         self.layers = []
         self.loss = None
         self.optimizer = None

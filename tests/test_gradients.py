@@ -1,0 +1,254 @@
+"""Tier 2: centred-difference gradient checks, in float64, with a random upstream gradient.
+
+Every layer's input gradient and parameter gradients are checked with ``tinycnn.gradcheck`` on
+shapes drawn by hypothesis (batch 1-3, channels 1-3, sizes 1-10, kernel 1-4, stride 1-3, each
+padding mode); so are both losses and the fused softmax + cross-entropy gradient that
+Sequential uses. Each assertion message reports the relative errors.
+
+ReLU and max-pooling have kinks where a finite difference is meaningless. Max-pool inputs are
+made well separated (no two values closer than 0.1), and ReLU inputs are pushed at least 0.01
+from zero. For a layer with a built-in ReLU the pre-activations come from the weights, so instead
+the upstream gradient is zeroed wherever a pre-activation lies within 1e-3 of the kink: the
+checked scalar sum(out * dout) then does not depend on those outputs at all.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
+
+import tinycnn as tc
+from tinycnn.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
+from tinycnn.kernels.im2col import conv_geometry
+from tinycnn.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Softmax
+from tinycnn.losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
+
+TOLERANCE = 1e-6
+PADDINGS = st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2))
+SEEDS = st.integers(0, 2**16)
+
+
+def assert_small(errors, what):
+    worst = max(errors.values())
+    assert worst < TOLERANCE, f"{what}: relative errors {errors}"
+
+
+def away_from_kinks(layer, x, rng, margin=1e-3):
+    """An upstream gradient that is zero wherever the layer's pre-activation is within
+    ``margin`` of ReLU's kink at 0 (``layer`` must be built)."""
+    linear = type(layer)(**{**layer.get_config(), "activation": None, "name": "linear"})
+    linear.build(layer.input_shape, rng, np.float64)
+    for name, value in layer.params.items():
+        linear.params[name][...] = value
+    z = linear.forward(x)
+    return rng.standard_normal(z.shape) * (np.abs(z) > margin)
+
+
+PADDING_MODES = {"valid": st.just("valid"), "same": st.just("same"), "int": st.integers(0, 2)}
+
+
+@st.composite
+def conv_cases(draw, padding=PADDINGS):
+    """(layer kwargs, x_shape) for a Conv2D whose output is at least 1x1."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride, padding = draw(st.integers(1, 3)), draw(padding)
+    assume(conv_geometry(h, kh, stride, padding)[0] >= 1)
+    assume(conv_geometry(w, kw, stride, padding)[0] >= 1)
+    kwargs = {"filters": draw(st.integers(1, 3)), "kernel_size": (kh, kw), "stride": stride,
+              "padding": padding}
+    return kwargs, (n, h, w, c)
+
+
+@pytest.mark.parametrize("activation", [None, "relu"])
+@pytest.mark.parametrize("padding_mode", sorted(PADDING_MODES))
+@given(data=st.data(), seed=SEEDS)
+def test_conv2d(padding_mode, activation, data, seed):
+    kwargs, x_shape = data.draw(conv_cases(PADDING_MODES[padding_mode]))
+    rng = np.random.default_rng(seed)
+    layer = Conv2D(**kwargs, activation=activation).build(x_shape[1:], rng, np.float64)
+    layer.params["b"][...] = rng.normal(scale=0.1, size=layer.params["b"].shape)
+    x = rng.standard_normal(x_shape)
+    dout = away_from_kinks(layer, x, rng) if activation == "relu" else None
+
+    errors = check_layer(layer, x, dout=dout, seed=seed)
+
+    assert set(errors) == {"x", "W", "b"}
+    assert_small(errors, repr(layer))
+
+
+@given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(1, 10), w=st.integers(1, 10),
+       pool=st.tuples(st.integers(1, 4), st.integers(1, 4)), stride=st.integers(1, 3),
+       seed=SEEDS)
+@example(n=2, c=2, h=7, w=6, pool=(3, 2), stride=1, seed=0)  # overlapping windows
+@example(n=1, c=3, h=8, w=9, pool=(2, 2), stride=3, seed=1)  # gaps between windows
+@example(n=3, c=1, h=5, w=5, pool=(2, 2), stride=2, seed=2)  # odd size: the last row is dropped
+def test_maxpool2d(n, c, h, w, pool, stride, seed):
+    assume(pool[0] <= h and pool[1] <= w)
+    rng = np.random.default_rng(seed)
+    # Distinct values 0.1 apart: a nudge of 1e-6 never changes which pixel wins a window.
+    x = (rng.permutation(n * h * w * c) * 0.1).reshape(n, h, w, c)
+    layer = MaxPool2D(pool, stride=stride)
+
+    errors = check_layer(layer, x, seed=seed)
+
+    assert_small(errors, repr(layer))
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "softmax"])
+@given(n=st.integers(1, 3), features=st.integers(1, 10), units=st.integers(1, 10), seed=SEEDS)
+def test_dense(activation, n, features, units, seed):
+    rng = np.random.default_rng(seed)
+    layer = Dense(units, activation=activation).build((features,), rng, np.float64)
+    layer.params["b"][...] = rng.normal(scale=0.1, size=units)
+    x = rng.standard_normal((n, features))
+    dout = away_from_kinks(layer, x, rng) if activation == "relu" else None
+
+    errors = check_layer(layer, x, dout=dout, seed=seed)
+
+    assert set(errors) == {"x", "W", "b"}
+    assert_small(errors, repr(layer))
+
+
+@given(shape=st.lists(st.integers(1, 5), min_size=2, max_size=4), seed=SEEDS)
+def test_flatten(shape, seed):
+    x = np.random.default_rng(seed).standard_normal(shape)
+    assert_small(check_layer(Flatten(), x, seed=seed), "Flatten")
+
+
+@given(shape=st.lists(st.integers(1, 5), min_size=2, max_size=4), seed=SEEDS)
+def test_relu(shape, seed):
+    x = np.random.default_rng(seed).standard_normal(shape)
+    x += np.sign(x) * 0.01  # at least 0.01 from the kink
+    assert_small(check_layer(ReLU(), x, seed=seed), "ReLU")
+
+
+@given(n=st.integers(1, 3), classes=st.integers(1, 10), seed=SEEDS)
+def test_softmax(n, classes, seed):
+    x = np.random.default_rng(seed).standard_normal((n, classes)) * 3
+    assert_small(check_layer(Softmax(), x, seed=seed), "Softmax")
+
+
+@given(shape=st.lists(st.integers(1, 5), min_size=2, max_size=4),
+       rate=st.sampled_from([0.0, 0.25, 0.5, 0.9]), seed=SEEDS)
+def test_dropout(shape, rate, seed):
+    x = np.random.default_rng(seed).standard_normal(shape)
+    layer = Dropout(rate)
+    assert_small(check_layer(layer, x, seed=seed), repr(layer))
+
+
+def test_the_checker_catches_a_wrong_gradient():
+    class HalfGradientDense(Dense):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.grads["W"] = self.grads["W"] * 0.5
+            return dx
+
+    rng = np.random.default_rng(0)
+    layer = HalfGradientDense(3).build((4,), rng, np.float64)
+    errors = check_layer(layer, rng.standard_normal((2, 4)))
+    assert errors["x"] < TOLERANCE and errors["b"] < TOLERANCE
+    assert errors["W"] > 0.1, errors
+
+
+def test_check_layer_refuses_float32_weights():
+    layer = Dense(3).build((4,), np.random.default_rng(0), np.float32)
+    with pytest.raises(TypeError, match="float64"):
+        check_layer(layer, np.ones((2, 4)))
+
+
+@pytest.mark.parametrize("make_layer, x_shape", [
+    (lambda: Conv2D(2, 3, padding="same", activation="relu"), (2, 5, 5, 2)),
+    (lambda: Dense(3, activation="softmax"), (2, 4)),
+    (lambda: MaxPool2D(2), (2, 4, 4, 1)),
+])
+def test_backward_overwrites_grads_so_calling_it_twice_gives_the_same_answer(make_layer, x_shape):
+    rng = np.random.default_rng(0)
+    layer = make_layer().build(x_shape[1:], rng, np.float64)
+    out = layer.forward(rng.standard_normal(x_shape), training=True)
+    dout = rng.standard_normal(out.shape)
+    first_dx = layer.backward(dout)
+    first = {name: g.copy() for name, g in layer.grads.items()}
+    second_dx = layer.backward(dout)
+    np.testing.assert_array_equal(first_dx, second_dx)
+    for name, g in layer.grads.items():
+        np.testing.assert_array_equal(g, first[name], err_msg=name)
+
+
+# ---- losses ---------------------------------------------------------------------------------
+def random_probs(rng, n, classes):
+    z = rng.standard_normal((n, classes))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@given(n=st.integers(1, 3), classes=st.integers(2, 10), seed=SEEDS)
+def test_sparse_categorical_crossentropy_gradient(n, classes, seed):
+    rng = np.random.default_rng(seed)
+    probs, y = random_probs(rng, n, classes), rng.integers(0, classes, size=n)
+    error = check_loss(SparseCategoricalCrossentropy(), probs, y)
+    assert error < TOLERANCE, f"relative error {error}"
+
+
+@given(n=st.integers(1, 3), classes=st.integers(2, 10), seed=SEEDS, soft=st.booleans())
+def test_categorical_crossentropy_gradient(n, classes, seed, soft):
+    rng = np.random.default_rng(seed)
+    probs = random_probs(rng, n, classes)
+    y = random_probs(rng, n, classes) if soft else np.eye(classes)[rng.integers(0, classes, n)]
+    error = check_loss(CategoricalCrossentropy(), probs, y)
+    assert error < TOLERANCE, f"relative error {error}"
+
+
+def test_losses_agree_and_stay_finite_at_probabilities_0_and_1():
+    y = np.array([0, 1])
+    probs = np.array([[1.0, 0.0], [1.0, 0.0]])  # one certain and right, one certain and wrong
+    sparse = SparseCategoricalCrossentropy()
+    dense = CategoricalCrossentropy()
+    assert sparse(probs, y) == pytest.approx(dense(probs, np.eye(2)[y]))
+    assert sparse(probs, y) == pytest.approx(-np.log(1e-7) / 2, rel=1e-6)
+    assert np.isfinite(sparse.gradient(probs, y)).all()
+    assert np.isfinite(dense.gradient(probs, np.eye(2)[y])).all()
+
+
+def tiny_model(ending, loss):
+    """A float64 model ending in a softmax: built into Dense or as a layer of its own."""
+    layers = [Conv2D(2, 3, padding="same", input_shape=(4, 4, 2)), Flatten()]
+    if ending == "dense":
+        layers.append(Dense(3, activation="softmax"))
+    else:
+        layers += [Dense(3), Softmax()]
+    model = tc.Sequential(layers, seed=0)
+    model.dtype = np.float64
+    model.build()
+    model.compile(loss=loss, optimizer="sgd")
+    return model
+
+
+@pytest.mark.parametrize("ending", ["dense", "softmax_layer"])
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "categorical_crossentropy"])
+@given(n=st.integers(1, 3), seed=SEEDS)
+def test_fused_softmax_crossentropy_gradient_of_a_whole_model(ending, loss, n, seed):
+    """Sequential skips the softmax's Jacobian; the parameter gradients must still be exact."""
+    model = tiny_model(ending, loss)
+    assert model._softmax_output()
+    rng = np.random.default_rng(seed)
+    # Small weights keep every probability far from the loss's clipping at 1e-7 and 1 - 1e-7,
+    # where the clipped loss is flat but the fused gradient is not.
+    for weights in model.get_weights():
+        weights[...] = rng.normal(scale=0.2, size=weights.shape)
+    x = rng.standard_normal((n, 4, 4, 2))
+    labels = rng.integers(0, 3, size=n)
+    y = labels if loss.startswith("sparse") else np.eye(3)[labels]
+
+    probs = model._forward(x, training=True)
+    model._backward(probs, y)
+    analytic = [g.copy() for layer in model.layers for g in layer.grads.values()]
+
+    def total_loss():
+        return model.loss(model._forward(x, training=False), y)
+
+    errors = {}
+    for i, (weights, grad) in enumerate(zip(model.get_weights(), analytic, strict=True)):
+        errors[i] = relative_error(grad, numerical_gradient(total_loss, weights))
+    assert max(errors.values()) < TOLERANCE, f"relative errors per parameter array: {errors}"

@@ -1,0 +1,264 @@
+"""Tier 1: every Numba kernel equals its NumPy twin, and both equal the textbook loops.
+
+Shapes are drawn by hypothesis: batch 1-3, channels 1-3, sizes 1-10, kernel 1-4, stride 1-3,
+padding "valid", "same" or 0-2 pixels. Copies (im2col, max-pool forward) must match exactly;
+sums whose order differs between the kernel and its twin (col2im, overlapping pooling
+windows, matrix products) are compared with a tolerance fitted to the dtype.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from tinycnn.kernels import NUMBA, NUMPY
+from tinycnn.kernels.im2col import conv_geometry
+from tinycnn.kernels.loops import (
+    conv2d_backward_loops,
+    conv2d_forward_loops,
+    maxpool_backward_loops,
+    maxpool_forward_loops,
+)
+from tinycnn.layers import Conv2D
+
+DTYPES = [np.float32, np.float64]
+TOLERANCE = {np.float32: 1e-5, np.float64: 1e-12}
+PADDINGS = st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2))
+KERNEL_NAMES = {"im2col", "col2im", "maxpool_forward", "maxpool_backward", "bias_relu",
+                "relu_backward", "bias_grad", "adam_update"}
+
+
+@st.composite
+def conv_cases(draw, padding=PADDINGS):
+    """(x_shape, kh, kw, stride, padding, (out_h, pad_h), (out_w, pad_w)) with an output >= 1."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride, pad = draw(st.integers(1, 3)), draw(padding)
+    rows, cols = conv_geometry(h, kh, stride, pad), conv_geometry(w, kw, stride, pad)
+    assume(rows[0] >= 1 and cols[0] >= 1)
+    return (n, h, w, c), kh, kw, stride, pad, rows, cols
+
+
+@st.composite
+def pool_cases(draw):
+    """(x_shape, kh, kw, stride) with the window inside the image."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
+    kh, kw = draw(st.integers(1, min(4, h))), draw(st.integers(1, min(4, w)))
+    return (n, h, w, c), kh, kw, draw(st.integers(1, 3))
+
+
+def close(actual, expected, dtype, what):
+    tol = TOLERANCE[dtype]
+    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol, err_msg=what)
+
+
+def test_every_kernel_has_a_twin_and_is_tested_here():
+    names = set(vars(NUMBA)) - {"name"}
+    assert names == set(vars(NUMPY)) - {"name"}, "each Numba kernel needs a NumPy twin"
+    assert names == KERNEL_NAMES, "a kernel was added or removed: test it in this file"
+
+
+# ---- im2col / col2im -------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(case=conv_cases(), seed=st.integers(0, 2**16))
+def test_im2col_equals_twin(dtype, case, seed):
+    x_shape, kh, kw, stride, _, (out_h, pad_h), (out_w, pad_w) = case
+    x = np.random.default_rng(seed).standard_normal(x_shape).astype(dtype)
+    args = (kh, kw, stride, pad_h, pad_w, out_h, out_w)
+
+    fast, slow = NUMBA.im2col(x, *args), NUMPY.im2col(x, *args)
+
+    assert fast.shape == (x_shape[0] * out_h * out_w, kh * kw * x_shape[3])
+    assert fast.dtype == dtype and slow.dtype == dtype
+    np.testing.assert_array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(case=conv_cases(), seed=st.integers(0, 2**16))
+def test_col2im_equals_twin(dtype, case, seed):
+    x_shape, kh, kw, stride, _, (out_h, pad_h), (out_w, pad_w) = case
+    rows = x_shape[0] * out_h * out_w
+    dcols = np.random.default_rng(seed).standard_normal((rows, kh * kw * x_shape[3]))
+    dcols = dcols.astype(dtype)
+    args = (x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w)
+
+    fast, slow = NUMBA.col2im(dcols, *args), NUMPY.col2im(dcols, *args)
+
+    assert fast.shape == x_shape and fast.dtype == dtype and slow.dtype == dtype
+    close(fast, slow, dtype, "col2im")
+
+
+@pytest.mark.parametrize("kernels", [NUMBA, NUMPY], ids=["numba", "numpy"])
+@given(case=conv_cases(), seed=st.integers(0, 2**16))
+def test_col2im_is_the_adjoint_of_im2col(kernels, case, seed):
+    """<im2col(x), d> == <x, col2im(d)> for every x and d: col2im is im2col transposed."""
+    x_shape, kh, kw, stride, _, (out_h, pad_h), (out_w, pad_w) = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape)
+    cols = kernels.im2col(x, kh, kw, stride, pad_h, pad_w, out_h, out_w)
+    d = rng.standard_normal(cols.shape)
+
+    left = np.sum(cols * d)
+    right = np.sum(x * kernels.col2im(d, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w))
+
+    assert left == pytest.approx(right, rel=1e-12, abs=1e-12)
+
+
+# ---- max pooling ----------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(case=pool_cases(), seed=st.integers(0, 2**16))
+def test_maxpool_equals_twin_and_loops(dtype, case, seed):
+    # Continuous random values: ties (where the loops and kernels might pick different
+    # winners) have probability zero.
+    x_shape, kh, kw, stride = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+
+    out, argmax = NUMBA.maxpool_forward(x, kh, kw, stride)
+    out_twin, argmax_twin = NUMPY.maxpool_forward(x, kh, kw, stride)
+    expected = maxpool_forward_loops(x, kh, kw, stride)
+
+    assert out.shape == expected.shape and out.dtype == dtype
+    np.testing.assert_array_equal(out, out_twin)
+    np.testing.assert_array_equal(argmax, argmax_twin)
+    np.testing.assert_array_equal(out, expected)
+
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    dx = NUMBA.maxpool_backward(dout, argmax, x_shape, kh, kw, stride)
+    dx_twin = NUMPY.maxpool_backward(dout, argmax_twin, x_shape, kh, kw, stride)
+    dx_loops = maxpool_backward_loops(x, dout, kh, kw, stride)
+    assert dx.shape == x_shape and dx.dtype == dtype
+    close(dx, dx_twin, dtype, "maxpool_backward vs twin")
+    close(dx, dx_loops, dtype, "maxpool_backward vs loops")
+
+
+def test_maxpool_ties_go_to_the_first_pixel_in_both_kernels():
+    x = np.zeros((1, 2, 2, 1))
+    for kernels in (NUMBA, NUMPY):
+        out, argmax = kernels.maxpool_forward(x, 2, 2, 2)
+        dx = kernels.maxpool_backward(np.ones_like(out), argmax, x.shape, 2, 2, 2)
+        assert argmax.ravel().tolist() == [0], kernels.name
+        np.testing.assert_array_equal(dx[0, :, :, 0], [[1, 0], [0, 0]])
+
+
+# ---- bias + ReLU ---------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(rows=st.integers(1, 50), features=st.integers(1, 10), seed=st.integers(0, 2**16))
+def test_bias_relu_and_its_gradient_equal_twins(dtype, rows, features, seed):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((rows, features)).astype(dtype)
+    b = rng.standard_normal(features).astype(dtype)
+
+    out_twin = NUMPY.bias_relu(z.copy(), b)
+    out = NUMBA.bias_relu(z.copy(), b)  # works in place on its argument
+
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, out_twin)
+    np.testing.assert_array_equal(out_twin, np.maximum(z + b, 0))
+
+    dout = rng.standard_normal((rows, features)).astype(dtype)
+    np.testing.assert_array_equal(NUMBA.relu_backward(dout, out),
+                                  NUMPY.relu_backward(dout, out_twin))
+    np.testing.assert_array_equal(NUMBA.relu_backward(dout, out), np.where(out > 0, dout, 0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(rows=st.integers(1, 300), features=st.integers(1, 10), seed=st.integers(0, 2**16))
+def test_bias_grad_equals_twin(dtype, rows, features, seed):
+    dz = np.random.default_rng(seed).standard_normal((rows, features)).astype(dtype)
+    fast, slow = NUMBA.bias_grad(dz), NUMPY.bias_grad(dz)
+    assert fast.shape == (features,) and fast.dtype == dtype
+    close(fast, slow, dtype, "bias_grad")
+
+
+# ---- the Adam update -------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=4), seed=st.integers(0, 2**16),
+       step_size=st.floats(1e-5, 0.1), beta_1=st.floats(0.0, 0.99), beta_2=st.floats(0.9, 0.9999))
+def test_adam_update_equals_twin(dtype, shape, seed, step_size, beta_1, beta_2):
+    rng = np.random.default_rng(seed)
+    p, g, m = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    v = rng.random(shape).astype(dtype)  # second moments are never negative
+    fast = [a.copy() for a in (p, g, m, v)]
+    slow = [a.copy() for a in (p, g, m, v)]
+
+    NUMBA.adam_update(*fast, step_size, beta_1, beta_2, 1e-7)
+    NUMPY.adam_update(*slow, step_size, beta_1, beta_2, 1e-7)
+
+    for name, a, b in zip("pgmv", fast, slow, strict=True):
+        assert a.dtype == dtype, name
+        close(a, b, dtype, f"adam_update {name}")  # p, m, v are updated in place
+    np.testing.assert_array_equal(fast[1], g)  # the gradient is left alone
+    assert not np.array_equal(fast[0], p)
+
+
+# ---- any memory layout -----------------------------------------------------------------------
+def test_kernels_accept_non_contiguous_arrays():
+    """Views (a transposed or strided array) give the same answer as contiguous copies."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 7, 3, 8)).transpose(0, 3, 1, 2)[:, ::2]  # (2, 4, 7, 3)
+    assert not x.flags.c_contiguous
+    contiguous = np.ascontiguousarray(x)
+    geometry = (3, 2, 1, 1, 0, 4, 6)  # kh, kw, stride, pad_h, pad_w, out_h, out_w
+    for kernels in (NUMBA, NUMPY):
+        cols = kernels.im2col(x, *geometry)
+        np.testing.assert_array_equal(cols, NUMPY.im2col(contiguous, *geometry))
+        dcols = rng.standard_normal((cols.shape[1], cols.shape[0])).T  # a transposed view
+        np.testing.assert_allclose(kernels.col2im(dcols, x.shape, *geometry),
+                                   NUMPY.col2im(np.ascontiguousarray(dcols), x.shape,
+                                                *geometry), rtol=1e-12, atol=1e-12)
+        out, argmax = kernels.maxpool_forward(x, 2, 2, 1)
+        expected_out, expected_argmax = NUMPY.maxpool_forward(contiguous, 2, 2, 1)
+        np.testing.assert_array_equal(out, expected_out)
+        np.testing.assert_array_equal(argmax, expected_argmax)
+        dout = rng.standard_normal(out.shape[::-1]).T  # reversed axes: not contiguous
+        np.testing.assert_allclose(
+            kernels.maxpool_backward(dout, argmax, x.shape, 2, 2, 1),
+            NUMPY.maxpool_backward(np.ascontiguousarray(dout), expected_argmax, x.shape, 2, 2,
+                                   1), rtol=1e-12, atol=1e-12)
+
+
+# ---- convolution as im2col + one matrix multiply, against the nested loops ---------------
+@pytest.mark.parametrize("kernels", [NUMBA, NUMPY], ids=["numba", "numpy"])
+@pytest.mark.parametrize("padding_mode", ["valid", "same", "int"])
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_conv2d_layer_equals_loops(kernels, padding_mode, data, seed):
+    padding = {"valid": st.just("valid"), "same": st.just("same"),
+               "int": st.integers(0, 2)}[padding_mode]
+    x_shape, kh, kw, stride, pad, _, _ = data.draw(conv_cases(padding=padding))
+    filters = data.draw(st.integers(1, 3))
+    rng = np.random.default_rng(seed)
+    layer = Conv2D(filters, (kh, kw), stride=stride, padding=pad).use_kernels(kernels.name)
+    layer.build(x_shape[1:], rng, np.float64)
+    layer.params["b"][...] = rng.standard_normal(filters)
+    x = rng.standard_normal(x_shape)
+    W, b = layer.params["W"], layer.params["b"]
+
+    out = layer.forward(x, training=True)
+    expected = conv2d_forward_loops(x, W, b, stride, pad)
+    assert out.shape == expected.shape == (x_shape[0], *layer.output_shape)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+    dout = rng.standard_normal(out.shape)
+    dx = layer.backward(dout)
+    dx_loops, dW_loops, db_loops = conv2d_backward_loops(x, W, dout, stride, pad)
+    np.testing.assert_allclose(dx, dx_loops, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["W"], dW_loops, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["b"], db_loops, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "size, kernel, stride, padding, expected",
+    [
+        (28, 3, 1, "valid", (26, 0)),
+        (28, 3, 1, "same", (28, 1)),
+        (28, 3, 2, "same", (14, 0)),  # total padding 1, the extra pixel goes after (as Keras)
+        (5, 4, 1, "same", (5, 1)),  # total padding 3: 1 before, 2 after
+        (7, 3, 2, 1, (4, 1)),
+        (2, 3, 1, "valid", (0, 0)),
+    ],
+)
+def test_conv_geometry_matches_keras(size, kernel, stride, padding, expected):
+    assert conv_geometry(size, kernel, stride, padding) == expected
