@@ -35,7 +35,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import tinycnn  # noqa: E402  (sets OMP_WAIT_POLICY before Numba starts its threads)
+# models imports tinycnn, which sets OMP_WAIT_POLICY before Numba starts its threads.
 from models import TinycnnRunner, available_runners  # noqa: E402
 
 SECTIONS = ["train", "inference", "layers", "kernels", "compile", "epoch", "memory"]

@@ -71,8 +71,14 @@ def test_non_float_images_are_refused(xy, dtype):
         model.fit(bad, y, verbose=0)
     with raises(TypeError, "x: expected float images"):
         model.predict(bad)
-    with raises(TypeError, "expected a float array", f"dtype {np.dtype(dtype)}"):
+    with raises(TypeError, "expected a float32 or float64 array", f"dtype {np.dtype(dtype)}"):
         Conv2D(2, 3, name="c").forward(bad)
+
+
+def test_half_precision_is_refused_by_layers():
+    # Numba has no float16 kernels: a clear error instead of a typing error from deep inside.
+    with raises(TypeError, "expected a float32 or float64 array", "dtype float16"):
+        Conv2D(2, 3, name="c").forward(np.zeros((1, 5, 5, 1), np.float16))
 
 
 def test_images_that_are_not_arrays_are_refused(xy):
@@ -278,3 +284,21 @@ def test_add_after_build_and_set_weights_of_the_wrong_shape():
     wrong[1] = np.zeros(5)
     with raises(ValueError, "array 1 should have shape (4,)", "got (5,)"):
         model.set_weights(wrong)
+
+
+def test_cross_entropy_needs_a_softmax_output():
+    model = tc.Sequential([Flatten(input_shape=(4, 4, 1)), Dense(3)], seed=0)
+    with raises(ValueError, "sparse_categorical_crossentropy needs probabilities",
+                "name='dense'", "softmax"):
+        model.compile(loss="sparse_categorical_crossentropy")
+
+
+def test_non_square_pool_without_a_stride_is_refused():
+    with raises(ValueError, "MaxPool2D pool_size=(2, 3)", "explicit stride"):
+        MaxPool2D((2, 3))
+    assert MaxPool2D((2, 3), stride=2).stride == 2
+
+
+def test_learning_rate_may_be_any_real_number_type():
+    assert SGD(learning_rate=np.float32(0.1)).learning_rate == pytest.approx(0.1)
+    assert Adam(learning_rate=np.float64(1e-3)).learning_rate == 1e-3

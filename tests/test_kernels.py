@@ -262,3 +262,31 @@ def test_conv2d_layer_equals_loops(kernels, padding_mode, data, seed):
 )
 def test_conv_geometry_matches_keras(size, kernel, stride, padding, expected):
     assert conv_geometry(size, kernel, stride, padding) == expected
+
+
+def test_nan_passes_through_bias_relu_in_both_kernels():
+    """A NaN must not be hidden as a 0 by one kernel while its twin keeps it."""
+    z = np.array([[np.nan, -1.0, 2.0]], np.float32)
+    b = np.zeros(3, np.float32)
+    for kernels in (NUMBA, NUMPY):
+        out = kernels.bias_relu(z.copy(), b)
+        assert np.isnan(out[0, 0]), kernels.name
+        np.testing.assert_array_equal(out[0, 1:], [0.0, 2.0])
+
+
+def test_large_pooling_windows_route_the_gradient_to_the_winner():
+    """Windows of 128 pixels or more must not overflow the stored argmax (12x12 = 144)."""
+    x = np.zeros((1, 12, 12, 1))
+    x[0, 11, 10, 0] = 1.0  # flat offset 11*12 + 10 = 142 inside the window
+    for kernels in (NUMBA, NUMPY):
+        out, argmax = kernels.maxpool_forward(x, 12, 12, 12)
+        dx = kernels.maxpool_backward(np.full_like(out, 3.0), argmax, x.shape, 12, 12, 12)
+        assert argmax.ravel().tolist() == [142], kernels.name
+        assert dx[0, 11, 10, 0] == 3.0 and dx.sum() == 3.0, kernels.name
+
+
+def test_adam_update_refuses_a_parameter_it_cannot_update_in_place():
+    p = np.zeros((4, 4), np.float32).T[::2]  # a strided view: reshape(-1) would copy it
+    with pytest.raises(ValueError, match="p must be C-contiguous"):
+        NUMBA.adam_update(p, np.ones_like(p), np.zeros((2, 4), np.float32),
+                          np.zeros((2, 4), np.float32), 1e-3, 0.9, 0.999, 1e-7)

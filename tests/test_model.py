@@ -383,3 +383,42 @@ def test_sigint_handler_is_restored_when_fit_raises(tiny_data):
     with pytest.raises(RuntimeError, match="boom"):
         small_model().fit(x, y, callbacks=[Boom()], verbose=0)
     assert signal.getsignal(signal.SIGINT) is handler_before
+
+
+def test_history_has_accuracy_only_when_it_is_a_metric():
+    rng = np.random.default_rng(0)
+    x, y = rng.random((20, 6, 6, 1)).astype(np.float32), rng.integers(0, 3, 20)
+    model = tc.Sequential([Flatten(input_shape=(6, 6, 1)), Dense(3, activation="softmax")],
+                          seed=0)
+    model.compile(loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=1, validation_split=0.25, verbose=0)
+    assert sorted(history.history) == ["loss", "val_loss"]
+    assert isinstance(model.evaluate(x, y), float)
+
+
+def test_successive_fit_calls_shuffle_differently_but_reruns_repeat():
+    """Without a fit seed, the model's stream continues from call to call (a second 1-epoch
+    fit is not a replay of the first), and a fresh model with the same seed repeats it all."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 6, 6, 1)).astype(np.float32), rng.integers(0, 3, 64)
+
+    def two_fits():
+        model = tc.Sequential([Flatten(input_shape=(6, 6, 1)), Dense(3, activation="softmax")],
+                              seed=5)
+        model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
+        orders = []
+
+        class Recorder(tc.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                orders.append(self.model.training_rng.bit_generator.state["state"]["state"])
+
+        for _ in range(2):
+            model.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[Recorder()])
+        return orders, model.get_weights()
+
+    orders, weights = two_fits()
+    assert orders[0] != orders[1]
+    orders_again, weights_again = two_fits()
+    assert orders_again == orders
+    for a, b in zip(weights, weights_again, strict=True):
+        np.testing.assert_array_equal(a, b)

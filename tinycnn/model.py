@@ -46,6 +46,9 @@ class Sequential:
     def __init__(self, layers=None, name="sequential", seed=None):
         self.name = name
         self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
+        # Shuffling and dropout across fit calls: one stream from the seed, so a second
+        # fit(epochs=1) does not repeat the first one's order, yet a rerun repeats everything.
+        self.training_rng = np.random.default_rng([self.seed, 1])
         self.layers = []
         self.loss = None
         self.optimizer = None
@@ -167,6 +170,13 @@ class Sequential:
             if metric not in ("accuracy", "acc"):
                 raise ValueError(f"compile: unknown metric {metric!r}: only 'accuracy' is known")
             self.metrics.append("accuracy")
+        if self.layers and not self._softmax_output():
+            # Cross-entropy reads the outputs as probabilities; anything else trains on garbage.
+            raise ValueError(
+                f"compile: {self.loss.name} needs probabilities, but the last layer "
+                f"{self.layers[-1]} does not end in a softmax; use "
+                "Dense(K, activation='softmax') or add a Softmax() layer"
+            )
         return self
 
     def _softmax_output(self):
@@ -223,32 +233,20 @@ class Sequential:
 
         x: (N, H, W, C) or (N, H, W) float images; y: (N,) class ids. ``validation_split``
         keeps the last fraction of (x, y), before shuffling, for validation (as Keras).
-        ``seed`` fixes this call's shuffling and dropout (default: derived from the model's).
+        ``seed`` fixes this call's shuffling and dropout (default: the model's own stream,
+        ``model.training_rng``, which continues from one fit call to the next).
         Ctrl-C stops after the current batch; the model keeps its weights and the history.
         """
         if self.loss is None:
             raise RuntimeError("fit: call model.compile(loss=..., optimizer=...) first")
         epochs = check_positive_int(epochs, "fit epochs")
         batch_size = check_positive_int(batch_size, "fit batch_size")
-        if not 0 <= validation_split < 1:
-            raise ValueError(f"fit validation_split: expected a number in [0, 1), "
-                             f"got {validation_split!r}")
         x, y = self._prepare(x, y)
-        if validation_data is not None:
-            x_val, y_val = self._prepare(*validation_data, what="validation_data")
-        elif validation_split > 0:
-            split_at = int(len(x) * (1 - validation_split))
-            if split_at == 0 or split_at == len(x):
-                raise ValueError(f"fit validation_split={validation_split} leaves no "
-                                 f"{'training' if split_at == 0 else 'validation'} data "
-                                 f"out of {len(x)} examples")
-            x, x_val, y, y_val = x[:split_at], x[split_at:], y[:split_at], y[split_at:]
-        else:
-            x_val = y_val = None
+        (x, y), validation = self._split_validation(x, y, validation_split, validation_data)
 
-        rng = np.random.default_rng(self.seed + 1 if seed is None else seed)
+        rng = self.training_rng if seed is None else np.random.default_rng(seed)
         for layer in self.layers:
-            if hasattr(layer, "rng"):
+            if hasattr(layer, "rng"):  # Dropout draws its masks from the same stream
                 layer.rng = rng
         history = callbacks_module.History()
         all_callbacks = [history, *(callbacks or [])]
@@ -256,7 +254,6 @@ class Sequential:
             callback.set_model(self)
         self.stop_training = False
         self.history = history
-        steps = -(-len(x) // batch_size)
 
         with _StopOnCtrlC() as interrupt:
             for callback in all_callbacks:
@@ -265,32 +262,20 @@ class Sequential:
                 for callback in all_callbacks:
                     callback.on_epoch_begin(epoch)
                 order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
-                bar = tqdm(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
-                           disable=not verbose, leave=True, dynamic_ncols=True)
-                loss_sum = hits = seen = 0.0
-                for step in range(steps):
-                    batch = order[step * batch_size:(step + 1) * batch_size]
-                    loss, probs = self.train_on_batch(x[batch], y[batch])
-                    loss_sum += loss * len(batch)
-                    hits += np.sum(np.argmax(probs, axis=1) == _class_ids(y[batch]))
-                    seen += len(batch)
-                    logs = {"loss": loss_sum / seen, "accuracy": hits / seen}
-                    bar.update(1)
-                    if step % 20 == 0 or step == steps - 1:
-                        bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
-                    for callback in all_callbacks:
-                        callback.on_batch_end(step, {**logs, "loss_batch": loss})
-                    if interrupt.requested or self.stop_training:
-                        break
+                bar = tqdm(total=-(-len(x) // batch_size), desc=f"Epoch {epoch + 1}/{epochs}",
+                           unit="batch", disable=not verbose, dynamic_ncols=True)
+                logs, batches = self._train_epoch(x, y, order, batch_size, bar, all_callbacks,
+                                                  interrupt)
                 if interrupt.requested:
                     bar.close()
-                    print(f"Interrupted in epoch {epoch + 1} after batch {step + 1}: "
-                          f"stopping; the weights and the history so far are kept.")
+                    print(f"Interrupted in epoch {epoch + 1} after batch {batches}: training "
+                          "stopped; the weights and the history of the finished epochs are kept.")
                     break
-                logs = {name: float(value) for name, value in logs.items()}
-                if x_val is not None:
-                    val_loss, val_acc = self._evaluate_prepared(x_val, y_val, batch_size=256)
-                    logs.update(val_loss=val_loss, val_accuracy=val_acc)
+                if validation is not None:
+                    val_loss, val_accuracy = self._evaluate_prepared(*validation, batch_size=256)
+                    logs["val_loss"] = val_loss
+                    if self.metrics:
+                        logs["val_accuracy"] = val_accuracy
                 bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=True)
                 bar.close()
                 for callback in all_callbacks:
@@ -300,6 +285,43 @@ class Sequential:
             for callback in all_callbacks:
                 callback.on_train_end()
         return history
+
+    def _split_validation(self, x, y, validation_split, validation_data):
+        """((x, y) to train on, (x_val, y_val) or None)."""
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"fit validation_split: expected a number in [0, 1), "
+                             f"got {validation_split!r}")
+        if validation_data is not None:
+            return (x, y), self._prepare(*validation_data, what="validation_data")
+        if validation_split == 0:
+            return (x, y), None
+        split_at = int(len(x) * (1 - validation_split))
+        if split_at == 0 or split_at == len(x):
+            raise ValueError(f"fit validation_split={validation_split} leaves no "
+                             f"{'training' if split_at == 0 else 'validation'} data "
+                             f"out of {len(x)} examples")
+        return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+
+    def _train_epoch(self, x, y, order, batch_size, bar, callbacks, interrupt):
+        """One pass over the batches of ``order``: (mean loss and accuracy, batches done)."""
+        loss_sum = hits = seen = 0.0
+        for step, start in enumerate(range(0, len(order), batch_size)):
+            batch = order[start:start + batch_size]
+            loss, probs = self.train_on_batch(x[batch], y[batch])
+            loss_sum += loss * len(batch)
+            hits += np.sum(np.argmax(probs, axis=1) == _class_ids(y[batch]))
+            seen += len(batch)
+            logs = {"loss": loss_sum / seen}
+            if self.metrics:
+                logs["accuracy"] = hits / seen
+            bar.update(1)
+            if step % 20 == 0:  # refreshing the bar's numbers every batch would cost time
+                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+            for callback in callbacks:
+                callback.on_batch_end(step, {**logs, "batch_loss": loss})
+            if interrupt.requested or self.stop_training:
+                break
+        return {name: float(value) for name, value in logs.items()}, step + 1
 
     def _evaluate_prepared(self, x, y, batch_size, verbose=0):
         probs = self._predict_prepared(x, batch_size, verbose)

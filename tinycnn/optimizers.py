@@ -11,6 +11,8 @@ Adam:  m = b1 * m + (1 - b1) * g;   v = b2 * v + (1 - b2) * g^2
 ``self.state``, keyed like the parameters, so a saved model resumes training exactly.
 """
 
+import numbers
+
 import numpy as np
 
 from tinycnn.kernels import NUMBA
@@ -18,7 +20,7 @@ from tinycnn.kernels import NUMBA
 
 class Optimizer:
     def __init__(self, learning_rate):
-        if not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
+        if not isinstance(learning_rate, numbers.Real) or not learning_rate > 0:
             raise ValueError(f"learning_rate: expected a number > 0, got {learning_rate!r}")
         self.learning_rate = float(learning_rate)
         self.iterations = 0

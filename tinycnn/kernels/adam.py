@@ -27,6 +27,10 @@ def _adam_update(p, g, m, v, step_size, beta_1, beta_2, epsilon):
 
 def adam_update(p, g, m, v, step_size, beta_1, beta_2, epsilon):
     """Update p, m, v in place (contiguous arrays of one shape)."""
+    for name, array in (("p", p), ("m", m), ("v", v)):
+        if not array.flags.c_contiguous:
+            # reshape(-1) would then update a copy and the step would be lost.
+            raise ValueError(f"adam_update: {name} must be C-contiguous to update in place")
     _adam_update(p.reshape(-1), np.ascontiguousarray(g).reshape(-1), m.reshape(-1),
                  v.reshape(-1), step_size, beta_1, beta_2, epsilon)
 

@@ -19,7 +19,7 @@ def bias_relu(z, b):
     for i in prange(m):
         for j in range(f):
             value = z[i, j] + b[j]
-            z[i, j] = value if value > 0 else 0.0
+            z[i, j] = 0.0 if value < 0 else value  # NaN stays NaN, as in np.maximum
     return z
 
 

@@ -6,7 +6,7 @@
 Shapes:
     x:      (N, H, W, C)
     out:    (N, H_out, W_out, C), H_out = (H - KH) // S + 1 (floor, like Keras "valid")
-    argmax: (N, H_out, W_out, C) int8, the winner's flat offset ky*KW + kx inside its window
+    argmax: (N, H_out, W_out, C) int32, the winner's flat offset ky*KW + kx inside its window
     dx:     (N, H, W, C)
 Ties go to the first pixel in row-major window order, in both the kernel and its twin. Windows
 overlap when S < KH; the backward scatter then adds, which is safe because each thread owns
@@ -37,7 +37,7 @@ def _maxpool_forward(x, kh, kw, stride):
     out_h = (h - kh) // stride + 1
     out_w = (w - kw) // stride + 1
     out = np.empty((n, out_h, out_w, c), dtype=x.dtype)
-    argmax = np.zeros((n, out_h, out_w, c), dtype=np.int8)
+    argmax = np.zeros((n, out_h, out_w, c), dtype=np.int32)
     for img in prange(n):
         for oy in range(out_h):
             for ox in range(out_w):
@@ -92,7 +92,7 @@ def maxpool_forward_reference(x, kh, kw, stride):
     """NumPy twin of maxpool_forward."""
     windows = _windows(x, kh, kw, stride)
     argmax = windows.argmax(axis=-1)  # first maximum wins ties, as in the kernel
-    return windows.max(axis=-1), argmax.astype(np.int8)
+    return windows.max(axis=-1), argmax.astype(np.int32)
 
 
 def maxpool_backward_reference(dout, argmax, x_shape, kh, kw, stride):

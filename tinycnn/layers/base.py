@@ -70,10 +70,10 @@ class Layer:
         """Build on first use, and refuse an input this layer cannot take, naming both shapes."""
         if not isinstance(x, np.ndarray):
             raise TypeError(f"{self}: expected a NumPy array, got {type(x).__name__}")
-        if not np.issubdtype(x.dtype, np.floating):
+        if x.dtype not in (np.float32, np.float64):
             raise TypeError(
-                f"{self}: expected a float array, got dtype {x.dtype} "
-                "(scale images to floats first, e.g. x / 255.0)"
+                f"{self}: expected a float32 or float64 array, got dtype {x.dtype} "
+                "(scale images to floats first, e.g. (x / 255.0).astype(np.float32))"
             )
         if x.ndim == 0 or x.shape[0] == 0:
             raise ValueError(f"{self}: got an empty batch of shape {x.shape}")

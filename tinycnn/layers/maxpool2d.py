@@ -20,6 +20,10 @@ class MaxPool2D(Layer):
         super().__init__(name=name, input_shape=input_shape)
         self.pool_size = positive_pair(pool_size, "MaxPool2D pool_size")
         if stride is None:
+            if self.pool_size[0] != self.pool_size[1]:
+                # Keras would then stride (KH, KW); our kernels take one stride for both axes.
+                raise ValueError(f"MaxPool2D pool_size={pool_size}: a non-square pool needs an "
+                                 "explicit stride (one int for both axes)")
             stride = self.pool_size[0]
         self.stride = positive_int(stride, "MaxPool2D stride")
 
