@@ -180,6 +180,9 @@ class TestFullRun:
         last_line = result.stdout.strip().splitlines()[-1]
         accuracy = json.loads((out / "06_test_metrics.json").read_text())["test_accuracy"]
         assert last_line == f"Test accuracy: {accuracy:.4f}"
+        metrics = json.loads((out / "06_test_metrics.json").read_text())
+        assert metrics["weights_of_epoch"] == EPOCHS  # one epoch: the best is the last
+        assert f"Testing the weights of epoch {EPOCHS}" in result.stdout
 
 
 # ---- the command line ------------------------------------------------------------------------
@@ -190,6 +193,7 @@ class TestFullRun:
     (["--subset", "-5"], "--subset"),
     (["--subset", "3"], "--subset"),
     (["--seed", "-1"], "--seed"),
+    (["--patience", "0"], "--patience"),
     (["--no-such-option"], "--no-such-option"),
 ])
 def test_bad_options_exit_2_with_one_clear_line(example, capsys, tmp_path, argv, option):
@@ -218,7 +222,7 @@ def test_help_explains_every_option(example, capsys):
     assert stop.value.code == 0
     text = capsys.readouterr().out
     for option in ["--epochs", "--batch-size", "--subset", "--out", "--seed", "--data-dir",
-                   "--no-download", "--no-animations"]:
+                   "--no-download", "--no-animations", "--patience", "--keep-last"]:
         assert option in text
 
 

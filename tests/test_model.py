@@ -5,6 +5,7 @@ import signal
 
 import numpy as np
 import pytest
+from helpers import seed_model
 
 import tinycnn as tc
 from tinycnn.callbacks import Callback
@@ -21,19 +22,6 @@ SEED_MODEL_ROWS = [  # (name, class, Keras output shape, parameters), as the not
     ("dense", "Dense", (None, 128), 147_584),
     ("dense_1", "Dense", (None, 10), 1_290),
 ]
-
-
-def seed_model(seed=0):
-    return tc.Sequential([
-        Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
-        MaxPool2D(2),
-        Conv2D(64, 3, activation="relu"),
-        MaxPool2D(2),
-        Conv2D(128, 3, activation="relu"),
-        Flatten(),
-        Dense(128, activation="relu"),
-        Dense(10, activation="softmax"),
-    ], seed=seed)
 
 
 def small_model(seed=0, optimizer="adam"):

@@ -1,23 +1,9 @@
 """Smoke test: the package imports, the seed model builds, and one training step runs."""
 
 import numpy as np
+from helpers import seed_model
 
 import tinycnn as tc
-from tinycnn.layers import Conv2D, Dense, Flatten, MaxPool2D
-
-
-def seed_model(seed=0):
-    """The model of the Fashion-MNIST study (see issue 3), written as a user would."""
-    return tc.Sequential([
-        Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
-        MaxPool2D(2),
-        Conv2D(64, 3, activation="relu"),
-        MaxPool2D(2),
-        Conv2D(128, 3, activation="relu"),
-        Flatten(),
-        Dense(128, activation="relu"),
-        Dense(10, activation="softmax"),
-    ], seed=seed)
 
 
 def test_import_and_public_names():
