@@ -24,7 +24,6 @@ from tinycnn.metrics import accuracy
 from tinycnn.optimizers import get_optimizer
 from tinycnn.validation import check_images, check_labels, check_positive_int
 
-
 INFERENCE_CHUNK = 128  # images per forward pass in predict and evaluate
 
 
