@@ -16,9 +16,12 @@ say() { printf '[setup] %s\n' "$*"; }
 # chromium: the tests open report.html in a real headless browser.
 system_packages=(graphviz dataset-fashion-mnist)
 [ "$with_tests" = 1 ] && system_packages+=(chromium)
+installed() {  # "dpkg -s" also succeeds for a removed package whose config files remain
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
 missing=()
 for package in "${system_packages[@]}"; do
-  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  installed "$package" || missing+=("$package")
 done
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   missing+=("python3-venv")
@@ -61,8 +64,8 @@ command -v dot >/dev/null 2>&1 \
 
 # ---- 2. the virtual environment --------------------------------------------------------------
 python=${PYTHON:-python3}
-if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
-  say "tinycnn needs Python >= 3.10; $("$python" --version 2>&1) found (set PYTHON=...)"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  say "tinycnn needs Python >= 3.11; $("$python" --version 2>&1) found (set PYTHON=...)"
   exit 1
 fi
 if [ ! -x .venv/bin/python ]; then

@@ -35,3 +35,16 @@ def tiny_data():
     x = generator.random((48, 6, 6, 1)).astype(np.float32)
     y = generator.integers(0, 3, size=48)
     return x, y
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI (CI=true), a skipped test is a failure: the few tests that skip when a tool or the
+    real data set is missing (chromium, Graphviz's dot, Fashion-MNIST) must run there, so a
+    setup step that quietly failed to install one cannot pass as green."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"
