@@ -85,7 +85,7 @@ def _cpu_name():
 
 
 def set_threads(threads):
-    """Numba's, BLAS's and PyTorch's thread counts, all to ``threads``."""
+    """Numba's (at most), BLAS's and PyTorch's thread counts, all to ``threads``."""
     import numba
     from threadpoolctl import threadpool_limits
 
@@ -317,7 +317,8 @@ def bench_memory():
 # ---- report -------------------------------------------------------------------------------
 def markdown(results):
     info = results["settings"]
-    lines = [f"Measured {info['date']} on {info['machine']}; {info['threads']} threads; "
+    lines = [f"Measured {info['date']} on {info['machine']}; {info['threads']} threads "
+             f"(tinycnn's Numba kernels: {info['tinycnn_kernel_threads']}); "
              f"numpy {info['numpy']}, numba {info['numba']} ({info['numba_threading_layer']}), "
              f"PyTorch {info['torch']}. Command: `{info['command']}`.", ""]
     for section in ("train", "inference"):
@@ -368,18 +369,23 @@ def main(argv=None):
                              f"(default: {' '.join(DEFAULT_SECTIONS)})")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="threads for Numba, BLAS and PyTorch alike (default: all cores)")
+    parser.add_argument("--kernel-threads", type=int, default=1,
+                        help="threads for tinycnn's Numba kernels (Sequential.kernel_threads; "
+                             "default 1, tinycnn's default: see tinycnn/threads.py)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure")
     parser.add_argument("--out", type=Path, default=HERE / "results",
                         help="folder for latest.json and latest.md")
     args = parser.parse_args(argv)
-    if args.threads < 1 or args.repeats < 1:
-        parser.error("--threads and --repeats must be at least 1")
+    if min(args.threads, args.kernel_threads, args.repeats) < 1:
+        parser.error("--threads, --kernel-threads and --repeats must be at least 1")
+    TinycnnRunner.kernel_threads = args.kernel_threads
     sections = args.sections or DEFAULT_SECTIONS
     if "all" in sections:
         sections = SECTIONS
 
     set_threads(args.threads)
     results = {"settings": settings(args.threads)}
+    results["settings"]["tinycnn_kernel_threads"] = args.kernel_threads
     for key, value in results["settings"].items():
         print(f"{key:24s} {value}")
     runners = {"train": lambda: bench_train(args.repeats),

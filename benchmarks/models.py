@@ -29,9 +29,11 @@ class TinycnnRunner:
     """Training steps and inference for tinycnn on NHWC float32 batches."""
 
     name = "tinycnn"
+    kernel_threads = 1  # Sequential's default; bench.py --kernel-threads changes it
 
     def __init__(self, seed=0):
         self.model = tinycnn_model(seed)
+        self.model.kernel_threads = self.kernel_threads
 
     def train_step(self, x, y):
         self.model.train_on_batch(x, y)

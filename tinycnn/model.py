@@ -22,6 +22,7 @@ from tinycnn.layers.softmax import Softmax
 from tinycnn.losses import get_loss
 from tinycnn.metrics import accuracy
 from tinycnn.optimizers import get_optimizer
+from tinycnn.threads import kernel_threads
 from tinycnn.validation import check_images, check_labels, check_positive_int
 
 INFERENCE_CHUNK = 128  # images per forward pass in predict and evaluate
@@ -43,6 +44,10 @@ class Sequential:
     Sequential(layers, name="sequential", seed=None): ``seed`` fixes the initial weights, the
     shuffling of every epoch and dropout, so a rerun gives bit-identical weights and history.
     Without a seed, one is drawn from the operating system and kept in ``model.seed``.
+
+    ``model.kernel_threads`` (default 1) is the number of threads the Numba kernels use while
+    this model trains or predicts; None leaves Numba's own setting alone. One is fastest on a
+    small machine, where NumPy's matrix multiplies want every core (see tinycnn/threads.py).
     """
 
     def __init__(self, layers=None, name="sequential", seed=None):
@@ -59,6 +64,7 @@ class Sequential:
         self.history = None
         self.dtype = np.float32
         self.kernels = NUMBA
+        self.kernel_threads = 1
         for layer in layers or []:
             self.add(layer)
 
@@ -208,11 +214,12 @@ class Sequential:
 
     def train_on_batch(self, x, y):
         """One optimisation step on prepared arrays; returns (loss, probs)."""
-        probs = self._forward(x, training=True)
-        loss = self.loss(probs, y)
-        self._backward(probs, y)
-        self.optimizer.step([layer.params for layer in self.layers],
-                            [layer.grads for layer in self.layers])
+        with kernel_threads(self.kernel_threads):
+            probs = self._forward(x, training=True)
+            loss = self.loss(probs, y)
+            self._backward(probs, y)
+            self.optimizer.step([layer.params for layer in self.layers],
+                                [layer.grads for layer in self.layers])
         return loss, probs
 
     # ---- fit, evaluate, predict ----------------------------------------------------------
@@ -335,8 +342,10 @@ class Sequential:
         # matrix in cache (measured: twice the images/s of one 1,000-image pass).
         step = min(batch_size, INFERENCE_CHUNK)
         starts = range(0, len(x), step)
-        outputs = [self._forward(x[start:start + step], training=False)
-                   for start in tqdm(starts, desc="Predict", unit="chunk", disable=not verbose)]
+        with kernel_threads(self.kernel_threads):
+            outputs = [self._forward(x[start:start + step], training=False)
+                       for start in tqdm(starts, desc="Predict", unit="chunk",
+                                         disable=not verbose)]
         return np.concatenate(outputs)
 
     def evaluate(self, x, y, batch_size=32, verbose=0):
