@@ -40,6 +40,8 @@ sys.path.insert(0, str(HERE))
 # models imports tinycnn, which sets OMP_WAIT_POLICY before Numba starts its threads.
 from models import TinycnnRunner, available_runners  # noqa: E402
 
+from tinycnn.threads import kernel_threads  # noqa: E402
+
 SECTIONS = ["train", "inference", "layers", "kernels", "compile", "epoch", "memory"]
 DEFAULT_SECTIONS = ["train", "inference", "layers", "kernels", "compile"]
 
@@ -156,6 +158,28 @@ def bench_inference(repeats, batch_size=1000, images=10000):
     return results
 
 
+def _time_layers(model, x, y, steps, forward, backward):
+    """Add each layer's forward and backward seconds over ``steps`` training steps."""
+    for _ in range(steps):
+        out = x
+        for layer in model.layers:
+            start = time.perf_counter()
+            out = layer.forward(out, training=True)
+            forward[layer.name] += time.perf_counter() - start
+        start = time.perf_counter()
+        dout = model.loss.gradient_wrt_logits(out, y)
+        dout = model.layers[-1].backward_from_preactivation(dout)
+        backward[model.layers[-1].name] += time.perf_counter() - start
+        for layer in reversed(model.layers[:-1]):
+            start = time.perf_counter()
+            dout = layer.backward(dout)
+            backward[layer.name] += time.perf_counter() - start
+        start = time.perf_counter()
+        model.optimizer.step([layer.params for layer in model.layers],
+                             [layer.grads for layer in model.layers])
+        backward["loss + optimizer"] += time.perf_counter() - start
+
+
 def bench_layers(repeats, batch_size=32, steps=100):
     """Forward and backward milliseconds per layer in a training step (tinycnn only)."""
     model = TinycnnRunner().model
@@ -168,24 +192,8 @@ def bench_layers(repeats, batch_size=32, steps=100):
     for _ in range(repeats):
         forward = dict.fromkeys(names, 0.0)
         backward = dict.fromkeys(names, 0.0)
-        for _ in range(steps):
-            out = x
-            for layer in model.layers:
-                start = time.perf_counter()
-                out = layer.forward(out, training=True)
-                forward[layer.name] += time.perf_counter() - start
-            start = time.perf_counter()
-            dout = model.loss.gradient_wrt_logits(out, y)
-            dout = model.layers[-1].backward_from_preactivation(dout)
-            backward[model.layers[-1].name] += time.perf_counter() - start
-            for layer in reversed(model.layers[:-1]):
-                start = time.perf_counter()
-                dout = layer.backward(dout)
-                backward[layer.name] += time.perf_counter() - start
-            start = time.perf_counter()
-            model.optimizer.step([layer.params for layer in model.layers],
-                                 [layer.grads for layer in model.layers])
-            backward["loss + optimizer"] += time.perf_counter() - start
+        with kernel_threads(TinycnnRunner.kernel_threads):  # as train_on_batch runs them
+            _time_layers(model, x, y, steps, forward, backward)
         for name in names:
             totals[name]["forward"].append(forward[name] / steps * 1e3)
             totals[name]["backward"].append(backward[name] / steps * 1e3)
@@ -238,7 +246,8 @@ def bench_kernels(repeats):
     }
     results = {}
     for label, (name, args) in cases.items():
-        fast = _time_call(getattr(NUMBA, name), args, repeats, 20)
+        with kernel_threads(TinycnnRunner.kernel_threads):  # as the model runs them
+            fast = _time_call(getattr(NUMBA, name), args, repeats, 20)
         slow = _time_call(getattr(NUMPY, name), args, repeats, 5)
         results[label] = {"numba_ms": fast, "numpy_ms": slow, "speedup": slow / fast}
         print(f"  {label:32s} numba {fast:7.3f} ms  numpy {slow:7.3f} ms  x{slow / fast:5.1f}")

@@ -19,9 +19,10 @@ Images are channels-last, ``(N, H, W, C)``, float32 in training (float64 works t
 gradient checks). Labels are integer class ids ``(N,)``.
 
 Thread settings: Numba's OpenMP threads and OpenBLAS's threads both spin while they wait, and on
-a small machine they steal each other's cores (a training step can get 10x slower). Unless you
-have set it yourself, importing tinycnn sets ``OMP_WAIT_POLICY=PASSIVE`` (threads sleep while
-idle) before Numba starts its thread pool. See README, "Threads".
+a small machine they steal each other's cores (a training step can get 10x slower). So a model
+runs its Numba kernels on one thread (``Sequential.kernel_threads``, tinycnn/threads.py), and,
+unless you have set it yourself, importing tinycnn sets ``OMP_WAIT_POLICY=PASSIVE`` (idle
+OpenMP threads sleep) for when they run on more. See README, "Threads".
 """
 
 import os
