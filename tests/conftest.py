@@ -1,7 +1,7 @@
 """Shared test settings: hypothesis profiles and a few small helpers as fixtures.
 
 Profiles (pick one with the environment variable HYPOTHESIS_PROFILE):
-    ci        the default: few examples per property, so the suite runs in about a minute
+    ci        the default: 15 fixed examples per property, so the suite runs in about a minute
     thorough  300 examples per property, for a long run before a release
 ``deadline=None`` in both: a Numba kernel compiles on its first call, which would blow any
 per-example deadline.
@@ -13,8 +13,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+# derandomize: the same examples on every run, so CI never fails on a draw nobody can replay;
+# the thorough profile draws new ones each time.
 settings.register_profile(
-    "ci", max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci", max_examples=15, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
     "thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
