@@ -430,3 +430,29 @@ def test_kernel_threads_is_set_for_the_call_and_put_back():
     model.kernel_threads = None  # Numba's own setting: same numbers, maybe more threads
     np.testing.assert_allclose(model.predict(x), one, rtol=1e-6)
     assert numba.get_num_threads() == before
+
+
+def test_a_large_batch_in_pieces_takes_the_same_step_as_one_pass(monkeypatch):
+    """Gradient accumulation over pieces of TRAIN_PIECE images is the same optimisation step
+    (and the same loss and probabilities) as one forward and backward over the whole batch."""
+    import tinycnn.model as model_module
+
+    rng = np.random.default_rng(3)
+    x = rng.random((96, 28, 28, 1)).astype(np.float32)
+    y = rng.integers(0, 10, 96)
+
+    def one_step(piece):
+        monkeypatch.setattr(model_module, "TRAIN_PIECE", piece)
+        model = seed_model(seed=1)
+        model.compile(optimizer=SGD(learning_rate=0.1))
+        loss, probs = model.train_on_batch(x, y)
+        return loss, probs, model.get_weights()
+
+    loss_pieces, probs_pieces, weights_pieces = one_step(32)  # three pieces
+    loss_whole, probs_whole, weights_whole = one_step(1000)  # one pass
+    assert loss_pieces == pytest.approx(loss_whole, rel=1e-6)
+    np.testing.assert_allclose(probs_pieces, probs_whole, rtol=1e-5, atol=1e-7)
+    for pieces, whole in zip(weights_pieces, weights_whole, strict=True):
+        np.testing.assert_allclose(pieces, whole, rtol=1e-4, atol=1e-6)
+    start = seed_model(seed=1).build().get_weights()
+    assert any(not np.allclose(w, s) for w, s in zip(weights_pieces, start, strict=True))
