@@ -1,6 +1,10 @@
-"""Shared by several test files: the Fashion-MNIST study's model, written as a user would."""
+"""Shared by several test files: the study's model, and the hypothesis strategy for conv shapes."""
+
+from hypothesis import assume
+from hypothesis import strategies as st
 
 import tinycnn as tc
+from tinycnn.kernels.im2col import conv_geometry
 from tinycnn.layers import Conv2D, Dense, Flatten, MaxPool2D
 
 
@@ -16,3 +20,19 @@ def seed_model(seed=0):
         Dense(128, activation="relu"),
         Dense(10, activation="softmax"),
     ], seed=seed)
+
+
+PADDINGS = st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2))
+
+
+@st.composite
+def conv_cases(draw, padding=PADDINGS):
+    """(x_shape, kh, kw, stride, padding, (out_h, pad_h), (out_w, pad_w)) with an output >= 1:
+    batch 1-3, channels 1-3, sizes 1-10, kernel 1-4, stride 1-3, as the issue asks."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride, pad = draw(st.integers(1, 3)), draw(padding)
+    rows, cols = conv_geometry(h, kh, stride, pad), conv_geometry(w, kw, stride, pad)
+    assume(rows[0] >= 1 and cols[0] >= 1)
+    return (n, h, w, c), kh, kw, stride, pad, rows, cols

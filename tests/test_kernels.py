@@ -8,7 +8,8 @@ windows, matrix products) are compared with a tolerance fitted to the dtype.
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from helpers import conv_cases
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tinycnn.kernels import NUMBA, NUMPY
@@ -23,21 +24,8 @@ from tinycnn.layers import Conv2D
 
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-12}
-PADDINGS = st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2))
 KERNEL_NAMES = {"im2col", "col2im", "maxpool_forward", "maxpool_backward", "bias_relu",
                 "relu_backward", "bias_grad", "adam_update"}
-
-
-@st.composite
-def conv_cases(draw, padding=PADDINGS):
-    """(x_shape, kh, kw, stride, padding, (out_h, pad_h), (out_w, pad_w)) with an output >= 1."""
-    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
-    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    stride, pad = draw(st.integers(1, 3)), draw(padding)
-    rows, cols = conv_geometry(h, kh, stride, pad), conv_geometry(w, kw, stride, pad)
-    assume(rows[0] >= 1 and cols[0] >= 1)
-    return (n, h, w, c), kh, kw, stride, pad, rows, cols
 
 
 @st.composite
