@@ -20,12 +20,13 @@ from tqdm.auto import tqdm
 
 from tinycnn import callbacks as callbacks_module
 from tinycnn.kernels import NUMBA, get_kernels
+from tinycnn.layers.shapes import positive_int
 from tinycnn.layers.softmax import Softmax
 from tinycnn.losses import get_loss
 from tinycnn.metrics import accuracy
 from tinycnn.optimizers import get_optimizer
 from tinycnn.threads import kernel_threads
-from tinycnn.validation import check_images, check_labels, check_positive_int
+from tinycnn.validation import check_images, check_labels
 
 INFERENCE_CHUNK = 32  # images per forward pass in predict and evaluate
 TRAIN_PIECE = 32  # images per forward and backward pass inside one training step
@@ -246,8 +247,7 @@ class Sequential:
         """Validate and convert user data: images (N, H, W, C) float32, labels as the loss wants."""
         if not isinstance(x, np.ndarray):
             raise TypeError(f"{what}: expected a NumPy array, got {type(x).__name__}")
-        if not self.built:
-            self._ensure_built(x.shape[1:] + ((1,) if x.ndim == 3 else ()))
+        self._ensure_built(x.shape[1:] + ((1,) if x.ndim == 3 else ()))
         x = check_images(x, self.input_shape, self.dtype, what)
         if y is None:
             return x
@@ -267,8 +267,8 @@ class Sequential:
         """
         if self.loss is None:
             raise RuntimeError("fit: call model.compile(loss=..., optimizer=...) first")
-        epochs = check_positive_int(epochs, "fit epochs")
-        batch_size = check_positive_int(batch_size, "fit batch_size")
+        epochs = positive_int(epochs, "fit epochs")
+        batch_size = positive_int(batch_size, "fit batch_size")
         x, y = self._prepare(x, y)
         (x, y), validation = self._split_validation(x, y, validation_split, validation_data)
 
@@ -373,14 +373,14 @@ class Sequential:
         if self.loss is None:
             raise RuntimeError("evaluate: call model.compile(...) first")
         x, y = self._prepare(x, y)
-        batch_size = check_positive_int(batch_size, "evaluate batch_size")
+        batch_size = positive_int(batch_size, "evaluate batch_size")
         loss, acc = self._evaluate_prepared(x, y, batch_size, verbose)
         return [loss, acc] if self.metrics else loss
 
     def predict(self, x, batch_size=32, verbose=0):
         """Class probabilities (N, K) for images x (N, H, W, C) or (N, H, W)."""
         x = self._prepare(x)
-        batch_size = check_positive_int(batch_size, "predict batch_size")
+        batch_size = positive_int(batch_size, "predict batch_size")
         return self._predict_prepared(x, batch_size, verbose)
 
     # ---- saving --------------------------------------------------------------------------

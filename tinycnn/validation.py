@@ -53,8 +53,3 @@ def check_labels(y, n, num_classes, sparse, what="y"):
         )
     return y.astype(np.int64)
 
-
-def check_positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what}: expected a positive int, got {value!r}")
-    return int(value)

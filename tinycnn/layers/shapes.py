@@ -1,10 +1,13 @@
-"""Argument checks shared by the layers' constructors: clear errors for bad hyper-parameters."""
+"""Argument checks shared by the layers' constructors (and fit's): clear errors for bad values."""
+
+import numbers
 
 
 def positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    """``value`` as an int >= 1 (NumPy integers too), or a ValueError naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{what}: expected a positive int, got {value!r}")
-    return value
+    return int(value)
 
 
 def positive_pair(value, what):
