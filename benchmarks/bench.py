@@ -229,16 +229,17 @@ def bench_kernels(repeats):
     conv2_in = rng.random((32, 13, 13, 32), dtype=np.float32)
     pool_in = rng.random((32, 26, 26, 32), dtype=np.float32)
     dcols = rng.random((32 * 11 * 11, 288), dtype=np.float32)
-    pooled, argmax = NUMBA.maxpool_forward(pool_in, 2, 2, 2)
+    pool = (2, 2, 2, 2, 0, 0, 13, 13)  # kh, kw, S_h, S_w, pad_h, pad_w, out_h, out_w
+    pooled, argmax = NUMBA.maxpool_forward(pool_in, *pool)
     z = rng.standard_normal((32 * 26 * 26, 32)).astype(np.float32)
     bias = rng.standard_normal(32).astype(np.float32)
     p, g = rng.random(147584, dtype=np.float32), rng.random(147584, dtype=np.float32)
     cases = {
-        "im2col conv1 (32,28,28,1)": ("im2col", (conv1_in, 3, 3, 1, 0, 0, 26, 26)),
-        "im2col conv2 (32,13,13,32)": ("im2col", (conv2_in, 3, 3, 1, 0, 0, 11, 11)),
-        "col2im conv2": ("col2im", (dcols, conv2_in.shape, 3, 3, 1, 0, 0, 11, 11)),
-        "maxpool forward (32,26,26,32)": ("maxpool_forward", (pool_in, 2, 2, 2)),
-        "maxpool backward": ("maxpool_backward", (pooled, argmax, pool_in.shape, 2, 2, 2)),
+        "im2col conv1 (32,28,28,1)": ("im2col", (conv1_in, 3, 3, 1, 1, 0, 0, 26, 26)),
+        "im2col conv2 (32,13,13,32)": ("im2col", (conv2_in, 3, 3, 1, 1, 0, 0, 11, 11)),
+        "col2im conv2": ("col2im", (dcols, conv2_in.shape, 3, 3, 1, 1, 0, 0, 11, 11)),
+        "maxpool forward (32,26,26,32)": ("maxpool_forward", (pool_in, *pool)),
+        "maxpool backward": ("maxpool_backward", (pooled, argmax, pool_in.shape, *pool)),
         "bias + relu (21632,32)": ("bias_relu", (z, bias)),
         "relu backward (21632,32)": ("relu_backward", (z, z)),
         "adam update (147,584)": ("adam_update", (p, g, np.zeros_like(p), np.zeros_like(p),
@@ -254,10 +255,10 @@ def bench_kernels(repeats):
     # The textbook loops are pure Python: compare on a tiny batch only.
     x = rng.random((2, 10, 10, 3))
     W, b = rng.random((3, 3, 3, 4)), rng.random(4)
-    loop_ms = _time_call(loops.conv2d_forward_loops, (x, W, b, 1, "valid"), 1, 1)
+    loop_ms = _time_call(loops.conv2d_forward_loops, (x, W, b, (1, 1), "valid"), 1, 1)
 
     def conv_im2col(x, W, b):
-        cols = NUMBA.im2col(x, 3, 3, 1, 0, 0, 8, 8)
+        cols = NUMBA.im2col(x, 3, 3, 1, 1, 0, 0, 8, 8)
         return cols @ W.reshape(-1, 4) + b
 
     fast = _time_call(conv_im2col, (x, W, b), repeats, 50)

@@ -36,10 +36,10 @@ class TinycnnRunner:
         self.model.kernel_threads = self.kernel_threads
 
     def train_step(self, x, y):
-        self.model.train_on_batch(x, y)
+        self.model.train_step(x, y)
 
     def predict(self, x):
-        return self.model._predict_prepared(x, batch_size=len(x))
+        return self.model.predict_prepared(x, batch_size=len(x))
 
 
 class TorchRunner:

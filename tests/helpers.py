@@ -4,7 +4,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 import tinycnn as tc
-from tinycnn.kernels.im2col import conv_geometry
+from tinycnn.kernels.im2col import window_geometry
 from tinycnn.layers import Conv2D, Dense, Flatten, MaxPool2D
 
 
@@ -23,16 +23,19 @@ def seed_model(seed=0):
 
 
 PADDINGS = st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2))
+POOL_PADDINGS = st.sampled_from(["valid", "same"])  # pooling layers take no number of pixels
 
 
 @st.composite
 def conv_cases(draw, padding=PADDINGS):
-    """(x_shape, kh, kw, stride, padding, (out_h, pad_h), (out_w, pad_w)) with an output >= 1:
-    batch 1-3, channels 1-3, sizes 1-10, kernel 1-4, stride 1-3, as the issue asks."""
+    """(x_shape, kh, kw, (stride_h, stride_w), padding, (out_h, pad_h), (out_w, pad_w)) with an
+    output >= 1: batch 1-3, channels 1-3, sizes 1-10, kernel 1-4, strides 1-3 (each axis its
+    own), as the issue asks. With ``padding=POOL_PADDINGS``, the pooling layers' cases."""
     n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    stride, pad = draw(st.integers(1, 3)), draw(padding)
-    rows, cols = conv_geometry(h, kh, stride, pad), conv_geometry(w, kw, stride, pad)
+    strides = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    pad = draw(padding)
+    rows, cols = window_geometry((h, w), (kh, kw), strides, pad)
     assume(rows[0] >= 1 and cols[0] >= 1)
-    return (n, h, w, c), kh, kw, stride, pad, rows, cols
+    return (n, h, w, c), kh, kw, strides, pad, rows, cols

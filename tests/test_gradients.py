@@ -1,15 +1,16 @@
 """Tier 2: centred-difference gradient checks, in float64, with a random upstream gradient.
 
 Every layer's input gradient and parameter gradients are checked with ``tinycnn.gradcheck`` on
-shapes drawn by hypothesis (batch 1-3, channels 1-3, sizes 1-10, kernel 1-4, stride 1-3, each
-padding mode); so are both losses and the fused softmax + cross-entropy gradient that
-Sequential uses. Each assertion message reports the relative errors.
+shapes drawn by hypothesis (batch 1-3, channels 1-3, sizes 1-10, kernel 1-4, strides 1-3 down
+and across, each padding mode); so are both losses and the fused softmax + cross-entropy
+gradient that Sequential uses. Each assertion message reports the relative errors.
 
-ReLU and max-pooling have kinks where a finite difference is meaningless. Max-pool inputs are
-made well separated (no two values closer than 0.1), and ReLU inputs are pushed at least 0.01
-from zero. For a layer with a built-in ReLU the pre-activations come from the weights, so instead
-the upstream gradient is zeroed wherever a pre-activation lies within 1e-3 of the kink: the
-checked scalar sum(out * dout) then does not depend on those outputs at all.
+ReLU and max-pooling have kinks where a finite difference is meaningless. Max-pool inputs
+(global ones too) are made well separated (no two values closer than 0.1), and ReLU inputs are
+pushed at least 0.01 from zero. For a layer with a built-in ReLU the pre-activations come from
+the weights, so instead the upstream gradient is zeroed wherever a pre-activation lies within
+1e-3 of the kink: the checked scalar sum(out * dout) then does not depend on those outputs at
+all.
 """
 
 import numpy as np
@@ -21,6 +22,8 @@ from hypothesis import strategies as st
 import tinycnn as tc
 from tinycnn.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
 from tinycnn.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Softmax
+from tinycnn.layers.averagepool2d import AveragePooling2D
+from tinycnn.layers.global_pooling import GlobalAveragePooling2D, GlobalMaxPooling2D
 from tinycnn.losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
 
 TOLERANCE = 1e-6
@@ -48,8 +51,8 @@ PADDING_MODES = {"valid": st.just("valid"), "same": st.just("same"), "int": st.i
 
 def conv_layer_case(draw, padding):
     """(Conv2D kwargs, x_shape) drawn from the shared conv shapes."""
-    x_shape, kh, kw, stride, pad, _, _ = draw(conv_cases(padding))
-    kwargs = {"filters": draw(st.integers(1, 3)), "kernel_size": (kh, kw), "stride": stride,
+    x_shape, kh, kw, strides, pad, _, _ = draw(conv_cases(padding))
+    kwargs = {"filters": draw(st.integers(1, 3)), "kernel_size": (kh, kw), "strides": strides,
               "padding": pad}
     return kwargs, x_shape
 
@@ -71,22 +74,38 @@ def test_conv2d(padding_mode, activation, data, seed):
     assert_small(errors, repr(layer))
 
 
+def well_separated(shape, rng):
+    """Distinct values 0.1 apart: a nudge of 1e-6 never changes which pixel wins a max."""
+    return (rng.permutation(np.prod(shape)) * 0.1).reshape(shape)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("layer_class", [MaxPool2D, AveragePooling2D])
 @given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(1, 10), w=st.integers(1, 10),
-       pool=st.tuples(st.integers(1, 4), st.integers(1, 4)), stride=st.integers(1, 3),
-       seed=SEEDS)
-@example(n=2, c=2, h=7, w=6, pool=(3, 2), stride=1, seed=0)  # overlapping windows
-@example(n=1, c=3, h=8, w=9, pool=(2, 2), stride=3, seed=1)  # gaps between windows
-@example(n=3, c=1, h=5, w=5, pool=(2, 2), stride=2, seed=2)  # odd size: the last row is dropped
-def test_maxpool2d(n, c, h, w, pool, stride, seed):
-    assume(pool[0] <= h and pool[1] <= w)
+       pool=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+       strides=st.tuples(st.integers(1, 3), st.integers(1, 3)), seed=SEEDS)
+@example(n=2, c=2, h=7, w=6, pool=(3, 2), strides=(1, 1), seed=0)  # overlapping windows
+@example(n=1, c=3, h=8, w=9, pool=(2, 2), strides=(3, 1), seed=1)  # gaps down, overlaps across
+@example(n=3, c=1, h=5, w=5, pool=(2, 2), strides=(2, 2), seed=2)  # odd size: the last row is
+# dropped ("valid") or its windows hang over the edge ("same")
+def test_pooling2d(layer_class, padding, n, c, h, w, pool, strides, seed):
+    assume(padding == "same" or (pool[0] <= h and pool[1] <= w))
     rng = np.random.default_rng(seed)
-    # Distinct values 0.1 apart: a nudge of 1e-6 never changes which pixel wins a window.
-    x = (rng.permutation(n * h * w * c) * 0.1).reshape(n, h, w, c)
-    layer = MaxPool2D(pool, stride=stride)
+    x = well_separated((n, h, w, c), rng)
+    layer = layer_class(pool, strides=strides, padding=padding)
 
     errors = check_layer(layer, x, seed=seed)
 
     assert_small(errors, repr(layer))
+
+
+@pytest.mark.parametrize("layer_class", [GlobalAveragePooling2D, GlobalMaxPooling2D])
+@given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(1, 6), w=st.integers(1, 6),
+       seed=SEEDS)
+def test_global_pooling(layer_class, n, c, h, w, seed):
+    x = well_separated((n, h, w, c), np.random.default_rng(seed))
+    layer = layer_class()
+    assert_small(check_layer(layer, x, seed=seed), repr(layer))
 
 
 @pytest.mark.parametrize("activation", [None, "relu", "softmax"])
@@ -155,6 +174,8 @@ def test_check_layer_refuses_float32_weights():
     (lambda: Conv2D(2, 3, padding="same", activation="relu"), (2, 5, 5, 2)),
     (lambda: Dense(3, activation="softmax"), (2, 4)),
     (lambda: MaxPool2D(2), (2, 4, 4, 1)),
+    (lambda: AveragePooling2D(3, strides=(1, 2), padding="same"), (2, 4, 5, 2)),
+    (lambda: GlobalMaxPooling2D(), (2, 3, 3, 2)),
 ])
 def test_backward_overwrites_grads_so_calling_it_twice_gives_the_same_answer(make_layer, x_shape):
     rng = np.random.default_rng(0)
@@ -224,7 +245,7 @@ def tiny_model(ending, loss):
 def test_fused_softmax_crossentropy_gradient_of_a_whole_model(ending, loss, n, seed):
     """Sequential skips the softmax's Jacobian; the parameter gradients must still be exact."""
     model = tiny_model(ending, loss)
-    assert model._softmax_output()
+    model._check_output("test")  # ends in a softmax, outputs (N, K)
     rng = np.random.default_rng(seed)
     # Small weights keep every probability far from the loss's clipping at 1e-7 and 1 - 1e-7,
     # where the clipped loss is flat but the fused gradient is not.
@@ -234,12 +255,12 @@ def test_fused_softmax_crossentropy_gradient_of_a_whole_model(ending, loss, n, s
     labels = rng.integers(0, 3, size=n)
     y = labels if loss.startswith("sparse") else np.eye(3)[labels]
 
-    probs = model._forward(x, training=True)
-    model._backward(probs, y)
+    probs = model.forward(x, training=True)
+    model.backward_loss(probs, y)
     analytic = [g.copy() for layer in model.layers for g in layer.grads.values()]
 
     def total_loss():
-        return model.loss(model._forward(x, training=False), y)
+        return model.loss(model.forward(x, training=False), y)
 
     errors = {}
     for i, (weights, grad) in enumerate(zip(model.get_weights(), analytic, strict=True)):

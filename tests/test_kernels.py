@@ -1,20 +1,23 @@
 """Tier 1: every Numba kernel equals its NumPy twin, and both equal the textbook loops.
 
-Shapes are drawn by hypothesis: batch 1-3, channels 1-3, sizes 1-10, kernel 1-4, stride 1-3,
-padding "valid", "same" or 0-2 pixels. Copies (im2col, max-pool forward) must match exactly;
-sums whose order differs between the kernel and its twin (col2im, overlapping pooling
+Shapes are drawn by hypothesis: batch 1-3, channels 1-3, sizes 1-10, kernel (or pooling
+window) 1-4, strides 1-3 down and across (each its own), padding "valid", "same" or 0-2 pixels
+(pooling: "valid" or "same"). Copies (im2col, max-pool forward) must match exactly; sums whose
+order differs between the kernel and its twin (col2im, average pooling, overlapping pooling
 windows, matrix products) are compared with a tolerance fitted to the dtype.
 """
 
 import numpy as np
 import pytest
-from helpers import conv_cases
+from helpers import POOL_PADDINGS, conv_cases
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tinycnn.kernels import NUMBA, NUMPY
 from tinycnn.kernels.im2col import conv_geometry
 from tinycnn.kernels.loops import (
+    avgpool_backward_loops,
+    avgpool_forward_loops,
     conv2d_backward_loops,
     conv2d_forward_loops,
     maxpool_backward_loops,
@@ -24,17 +27,8 @@ from tinycnn.layers import Conv2D
 
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-12}
-KERNEL_NAMES = {"im2col", "col2im", "maxpool_forward", "maxpool_backward", "bias_relu",
-                "relu_backward", "bias_grad", "adam_update"}
-
-
-@st.composite
-def pool_cases(draw):
-    """(x_shape, kh, kw, stride) with the window inside the image."""
-    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
-    kh, kw = draw(st.integers(1, min(4, h))), draw(st.integers(1, min(4, w)))
-    return (n, h, w, c), kh, kw, draw(st.integers(1, 3))
+KERNEL_NAMES = {"im2col", "col2im", "maxpool_forward", "maxpool_backward", "avgpool_forward",
+                "avgpool_backward", "bias_relu", "relu_backward", "bias_grad", "adam_update"}
 
 
 def close(actual, expected, dtype, what):
@@ -52,9 +46,9 @@ def test_every_kernel_has_a_twin_and_is_tested_here():
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(case=conv_cases(), seed=st.integers(0, 2**16))
 def test_im2col_equals_twin(dtype, case, seed):
-    x_shape, kh, kw, stride, _, (out_h, pad_h), (out_w, pad_w) = case
+    x_shape, kh, kw, strides, _, (out_h, pad_h), (out_w, pad_w) = case
     x = np.random.default_rng(seed).standard_normal(x_shape).astype(dtype)
-    args = (kh, kw, stride, pad_h, pad_w, out_h, out_w)
+    args = (kh, kw, *strides, pad_h, pad_w, out_h, out_w)
 
     fast, slow = NUMBA.im2col(x, *args), NUMPY.im2col(x, *args)
 
@@ -66,11 +60,11 @@ def test_im2col_equals_twin(dtype, case, seed):
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(case=conv_cases(), seed=st.integers(0, 2**16))
 def test_col2im_equals_twin(dtype, case, seed):
-    x_shape, kh, kw, stride, _, (out_h, pad_h), (out_w, pad_w) = case
+    x_shape, kh, kw, strides, _, (out_h, pad_h), (out_w, pad_w) = case
     rows = x_shape[0] * out_h * out_w
     dcols = np.random.default_rng(seed).standard_normal((rows, kh * kw * x_shape[3]))
     dcols = dcols.astype(dtype)
-    args = (x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w)
+    args = (x_shape, kh, kw, *strides, pad_h, pad_w, out_h, out_w)
 
     fast, slow = NUMBA.col2im(dcols, *args), NUMPY.col2im(dcols, *args)
 
@@ -82,51 +76,118 @@ def test_col2im_equals_twin(dtype, case, seed):
 @given(case=conv_cases(), seed=st.integers(0, 2**16))
 def test_col2im_is_the_adjoint_of_im2col(kernels, case, seed):
     """<im2col(x), d> == <x, col2im(d)> for every x and d: col2im is im2col transposed."""
-    x_shape, kh, kw, stride, _, (out_h, pad_h), (out_w, pad_w) = case
+    x_shape, kh, kw, strides, _, (out_h, pad_h), (out_w, pad_w) = case
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(x_shape)
-    cols = kernels.im2col(x, kh, kw, stride, pad_h, pad_w, out_h, out_w)
+    geometry = (kh, kw, *strides, pad_h, pad_w, out_h, out_w)
+    cols = kernels.im2col(x, *geometry)
     d = rng.standard_normal(cols.shape)
 
     left = np.sum(cols * d)
-    right = np.sum(x * kernels.col2im(d, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w))
+    right = np.sum(x * kernels.col2im(d, x_shape, *geometry))
 
     assert left == pytest.approx(right, rel=1e-12, abs=1e-12)
 
 
-# ---- max pooling ----------------------------------------------------------------------------
+# ---- max and average pooling ----------------------------------------------------------------
+def pool_case(data, padding, dtype, rng):
+    """x, (kh, kw), strides and the kernels' geometry arguments, for one drawn pooling case."""
+    x_shape, kh, kw, strides, _, (out_h, pad_h), (out_w, pad_w) = data.draw(
+        conv_cases(padding=st.just(padding)))
+    x = rng.standard_normal(x_shape).astype(dtype)
+    return x, (kh, kw), strides, (kh, kw, *strides, pad_h, pad_w, out_h, out_w)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("dtype", DTYPES)
-@given(case=pool_cases(), seed=st.integers(0, 2**16))
-def test_maxpool_equals_twin_and_loops(dtype, case, seed):
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_maxpool_equals_twin_and_loops(dtype, padding, data, seed):
     # Continuous random values: ties (where the loops and kernels might pick different
     # winners) have probability zero.
-    x_shape, kh, kw, stride = case
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal(x_shape).astype(dtype)
+    x, pool, strides, geometry = pool_case(data, padding, dtype, rng)
+    x_shape = x.shape
 
-    out, argmax = NUMBA.maxpool_forward(x, kh, kw, stride)
-    out_twin, argmax_twin = NUMPY.maxpool_forward(x, kh, kw, stride)
-    expected = maxpool_forward_loops(x, kh, kw, stride)
+    out, argmax = NUMBA.maxpool_forward(x, *geometry)
+    out_twin, argmax_twin = NUMPY.maxpool_forward(x, *geometry)
+    expected = maxpool_forward_loops(x, *pool, strides, padding)
 
-    assert out.shape == expected.shape and out.dtype == dtype
+    assert out.shape == expected.shape and out.dtype == dtype and out_twin.dtype == dtype
     np.testing.assert_array_equal(out, out_twin)
     np.testing.assert_array_equal(argmax, argmax_twin)
     np.testing.assert_array_equal(out, expected)
 
     dout = rng.standard_normal(out.shape).astype(dtype)
-    dx = NUMBA.maxpool_backward(dout, argmax, x_shape, kh, kw, stride)
-    dx_twin = NUMPY.maxpool_backward(dout, argmax_twin, x_shape, kh, kw, stride)
-    dx_loops = maxpool_backward_loops(x, dout, kh, kw, stride)
-    assert dx.shape == x_shape and dx.dtype == dtype
+    dx = NUMBA.maxpool_backward(dout, argmax, x_shape, *geometry)
+    dx_twin = NUMPY.maxpool_backward(dout, argmax_twin, x_shape, *geometry)
+    dx_loops = maxpool_backward_loops(x, dout, *pool, strides, padding)
+    assert dx.shape == x_shape and dx.dtype == dtype and dx_twin.dtype == dtype
     close(dx, dx_twin, dtype, "maxpool_backward vs twin")
     close(dx, dx_loops, dtype, "maxpool_backward vs loops")
 
 
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_avgpool_equals_twin_and_loops(dtype, padding, data, seed):
+    rng = np.random.default_rng(seed)
+    x, pool, strides, geometry = pool_case(data, padding, dtype, rng)
+    x_shape = x.shape
+
+    out = NUMBA.avgpool_forward(x, *geometry)
+    out_twin = NUMPY.avgpool_forward(x, *geometry)
+    expected = avgpool_forward_loops(x, *pool, strides, padding)
+
+    assert out.shape == expected.shape and out.dtype == dtype and out_twin.dtype == dtype
+    close(out, out_twin, dtype, "avgpool_forward vs twin")
+    close(out, expected, dtype, "avgpool_forward vs loops")
+
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    dx = NUMBA.avgpool_backward(dout, x_shape, *geometry)
+    dx_twin = NUMPY.avgpool_backward(dout, x_shape, *geometry)
+    dx_loops = avgpool_backward_loops(x_shape, dout, *pool, strides, padding)
+    assert dx.shape == x_shape and dx.dtype == dtype and dx_twin.dtype == dtype
+    close(dx, dx_twin, dtype, "avgpool_backward vs twin")
+    close(dx, dx_loops, dtype, "avgpool_backward vs loops")
+
+
+@pytest.mark.parametrize("kernels", [NUMBA, NUMPY], ids=["numba", "numpy"])
+@given(data=st.data(), padding=POOL_PADDINGS, seed=st.integers(0, 2**16))
+def test_avgpool_backward_is_the_adjoint_of_its_forward(kernels, data, padding, seed):
+    """Average pooling is linear: <avgpool(x), d> == <x, avgpool_backward(d)>."""
+    rng = np.random.default_rng(seed)
+    x, _, _, geometry = pool_case(data, padding, np.float64, rng)
+    x_shape = x.shape
+    out = kernels.avgpool_forward(x, *geometry)
+    d = rng.standard_normal(out.shape)
+
+    left = np.sum(out * d)
+    right = np.sum(x * kernels.avgpool_backward(d, x_shape, *geometry))
+
+    assert left == pytest.approx(right, rel=1e-12, abs=1e-12)
+
+
+def test_same_padding_never_wins_a_max_nor_counts_in_a_mean():
+    """All-negative pixels: a padded 0 would win every edge window's max; all-ones pixels: a
+    padded 0 counted in the mean would make the edge windows' means smaller than 1."""
+    x = -np.arange(1.0, 26.0).reshape(1, 5, 5, 1)
+    # 3x3 windows, strides (2, 2), "same": out 3x3, one padded pixel before each axis.
+    geometry = (3, 3, 2, 2, 1, 1, 3, 3)
+    for kernels in (NUMBA, NUMPY):
+        out, argmax = kernels.maxpool_forward(x, *geometry)
+        # Window (0, 0) covers pixels (0..1, 0..1): -1 is the largest, at offset (1, 1) = 4.
+        assert out[0, 0, 0, 0] == -1.0 and argmax[0, 0, 0, 0] == 4, kernels.name
+        assert (out < 0).all(), kernels.name
+        means = kernels.avgpool_forward(np.ones_like(x), *geometry)
+        np.testing.assert_array_equal(means, np.ones((1, 3, 3, 1)), err_msg=kernels.name)
+
+
 def test_maxpool_ties_go_to_the_first_pixel_in_both_kernels():
     x = np.zeros((1, 2, 2, 1))
+    geometry = (2, 2, 2, 2, 0, 0, 1, 1)
     for kernels in (NUMBA, NUMPY):
-        out, argmax = kernels.maxpool_forward(x, 2, 2, 2)
-        dx = kernels.maxpool_backward(np.ones_like(out), argmax, x.shape, 2, 2, 2)
+        out, argmax = kernels.maxpool_forward(x, *geometry)
+        dx = kernels.maxpool_backward(np.ones_like(out), argmax, x.shape, *geometry)
         assert argmax.ravel().tolist() == [0], kernels.name
         np.testing.assert_array_equal(dx[0, :, :, 0], [[1, 0], [0, 0]])
 
@@ -189,7 +250,8 @@ def test_kernels_accept_non_contiguous_arrays():
     x = rng.standard_normal((2, 7, 3, 8)).transpose(0, 3, 1, 2)[:, ::2]  # (2, 4, 7, 3)
     assert not x.flags.c_contiguous
     contiguous = np.ascontiguousarray(x)
-    geometry = (3, 2, 1, 1, 0, 4, 6)  # kh, kw, stride, pad_h, pad_w, out_h, out_w
+    geometry = (3, 2, 1, 1, 1, 0, 4, 6)  # kh, kw, S_h, S_w, pad_h, pad_w, out_h, out_w
+    pooling = (2, 2, 1, 2, 0, 0, 3, 3)  # the same for a 2x2 pool, strides (1, 2)
     for kernels in (NUMBA, NUMPY):
         cols = kernels.im2col(x, *geometry)
         np.testing.assert_array_equal(cols, NUMPY.im2col(contiguous, *geometry))
@@ -197,15 +259,22 @@ def test_kernels_accept_non_contiguous_arrays():
         np.testing.assert_allclose(kernels.col2im(dcols, x.shape, *geometry),
                                    NUMPY.col2im(np.ascontiguousarray(dcols), x.shape,
                                                 *geometry), rtol=1e-12, atol=1e-12)
-        out, argmax = kernels.maxpool_forward(x, 2, 2, 1)
-        expected_out, expected_argmax = NUMPY.maxpool_forward(contiguous, 2, 2, 1)
+        out, argmax = kernels.maxpool_forward(x, *pooling)
+        expected_out, expected_argmax = NUMPY.maxpool_forward(contiguous, *pooling)
         np.testing.assert_array_equal(out, expected_out)
         np.testing.assert_array_equal(argmax, expected_argmax)
         dout = rng.standard_normal(out.shape[::-1]).T  # reversed axes: not contiguous
+        contiguous_dout = np.ascontiguousarray(dout)
         np.testing.assert_allclose(
-            kernels.maxpool_backward(dout, argmax, x.shape, 2, 2, 1),
-            NUMPY.maxpool_backward(np.ascontiguousarray(dout), expected_argmax, x.shape, 2, 2,
-                                   1), rtol=1e-12, atol=1e-12)
+            kernels.maxpool_backward(dout, argmax, x.shape, *pooling),
+            NUMPY.maxpool_backward(contiguous_dout, expected_argmax, x.shape, *pooling),
+            rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(kernels.avgpool_forward(x, *pooling),
+                                   NUMPY.avgpool_forward(contiguous, *pooling),
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(kernels.avgpool_backward(dout, x.shape, *pooling),
+                                   NUMPY.avgpool_backward(contiguous_dout, x.shape, *pooling),
+                                   rtol=1e-12, atol=1e-12)
 
 
 # ---- convolution as im2col + one matrix multiply, against the nested loops ---------------
@@ -215,23 +284,23 @@ def test_kernels_accept_non_contiguous_arrays():
 def test_conv2d_layer_equals_loops(kernels, padding_mode, data, seed):
     padding = {"valid": st.just("valid"), "same": st.just("same"),
                "int": st.integers(0, 2)}[padding_mode]
-    x_shape, kh, kw, stride, pad, _, _ = data.draw(conv_cases(padding=padding))
+    x_shape, kh, kw, strides, pad, _, _ = data.draw(conv_cases(padding=padding))
     filters = data.draw(st.integers(1, 3))
     rng = np.random.default_rng(seed)
-    layer = Conv2D(filters, (kh, kw), stride=stride, padding=pad).use_kernels(kernels.name)
+    layer = Conv2D(filters, (kh, kw), strides=strides, padding=pad).use_kernels(kernels.name)
     layer.build(x_shape[1:], rng, np.float64)
     layer.params["b"][...] = rng.standard_normal(filters)
     x = rng.standard_normal(x_shape)
     W, b = layer.params["W"], layer.params["b"]
 
     out = layer.forward(x, training=True)
-    expected = conv2d_forward_loops(x, W, b, stride, pad)
+    expected = conv2d_forward_loops(x, W, b, strides, pad)
     assert out.shape == expected.shape == (x_shape[0], *layer.output_shape)
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
     dout = rng.standard_normal(out.shape)
     dx = layer.backward(dout)
-    dx_loops, dW_loops, db_loops = conv2d_backward_loops(x, W, dout, stride, pad)
+    dx_loops, dW_loops, db_loops = conv2d_backward_loops(x, W, dout, strides, pad)
     np.testing.assert_allclose(dx, dx_loops, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.grads["W"], dW_loops, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.grads["b"], db_loops, rtol=1e-12, atol=1e-12)
@@ -267,8 +336,9 @@ def test_large_pooling_windows_route_the_gradient_to_the_winner():
     x = np.zeros((1, 12, 12, 1))
     x[0, 11, 10, 0] = 1.0  # flat offset 11*12 + 10 = 142 inside the window
     for kernels in (NUMBA, NUMPY):
-        out, argmax = kernels.maxpool_forward(x, 12, 12, 12)
-        dx = kernels.maxpool_backward(np.full_like(out, 3.0), argmax, x.shape, 12, 12, 12)
+        out, argmax = kernels.maxpool_forward(x, 12, 12, 12, 12, 0, 0, 1, 1)
+        dx = kernels.maxpool_backward(np.full_like(out, 3.0), argmax, x.shape, 12, 12, 12, 12,
+                                      0, 0, 1, 1)
         assert argmax.ravel().tolist() == [142], kernels.name
         assert dx[0, 11, 10, 0] == 3.0 and dx.sum() == 3.0, kernels.name
 

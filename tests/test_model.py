@@ -445,7 +445,7 @@ def test_a_large_batch_in_pieces_takes_the_same_step_as_one_pass(monkeypatch):
         monkeypatch.setattr(model_module, "TRAIN_PIECE", piece)
         model = seed_model(seed=1)
         model.compile(optimizer=SGD(learning_rate=0.1))
-        loss, probs = model.train_on_batch(x, y)
+        loss, probs = model.train_step(x, y)
         return loss, probs, model.get_weights()
 
     loss_pieces, probs_pieces, weights_pieces = one_step(32)  # three pieces

@@ -183,7 +183,7 @@ def test_weights_from_another_architecture_raise_and_leave_the_model_untouched(t
 def test_weights_with_extra_layers_raise(tmp_path):
     bigger = tc.Sequential([Dense(4, input_shape=(3,)), Dense(4), Dense(2)], seed=0)
     smaller = tc.Sequential([Dense(4, input_shape=(3,)), Dense(4)], seed=0)
-    with pytest.raises(tc.ModelFileError, match="parameters this model does not have"):
+    with pytest.raises(tc.ModelFileError, match="arrays this model does not have"):
         smaller.load_weights(saved(tmp_path, bigger))
 
 

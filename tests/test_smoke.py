@@ -22,11 +22,13 @@ def test_seed_model_builds_and_trains_one_step():
     y = rng.integers(0, 10, size=8)
     before = [w.copy() for w in model.get_weights()]
 
-    loss, probs = model.train_on_batch(x, y)
+    loss, accuracy = model.train_on_batch(x, y)  # as Keras: [loss, metrics]
+    loss_again, probs = model.train_step(x, y)
 
-    assert np.isfinite(loss) and 0 < loss < 10
+    assert np.isfinite(loss) and 0 < loss < 10 and 0 <= accuracy <= 1
+    assert loss_again < loss, "a second step on the same images lowers their loss"
     assert probs.shape == (8, 10) and probs.dtype == np.float32
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
     changed = [not np.array_equal(b, a) for b, a in zip(before, model.get_weights(), strict=True)]
     assert all(changed), "every parameter should move after one Adam step"
-    assert model.optimizer.iterations == 1
+    assert model.optimizer.iterations == 2

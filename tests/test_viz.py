@@ -304,6 +304,26 @@ def test_draw_network_from_the_model(tmp_path):
     assert drawing.files["svg"].read_text().lstrip().startswith("<?xml")
 
 
+def test_the_new_layers_draw_with_their_own_colours():
+    from tinycnn.layers import (
+        AveragePooling2D,
+        BatchNormalization,
+        GlobalAveragePooling2D,
+        ReLU,
+        Tanh,
+    )
+
+    model = tc.Sequential([Conv2D(4, 3, input_shape=(10, 10, 1)), BatchNormalization(), ReLU(),
+                           AveragePooling2D(2), Tanh(), GlobalAveragePooling2D(),
+                           Dense(3, activation="softmax")]).build()
+    source = viz.model_graph(model).source
+    for layer in model.layers:
+        assert f"{layer.name}\\n{type(layer).__name__}" in source
+        assert f"output {network_module.format_shape(layer.output_shape)}" in source
+        assert network_module.LAYER_COLORS[type(layer).__name__] in source
+    assert "16 params" in source  # BatchNormalization: gamma, beta and the two moving averages
+
+
 def test_model_graph_needs_a_built_model():
     model = tc.Sequential([Conv2D(4, 3), Flatten(), Dense(3, activation="softmax")])
     with pytest.raises(ValueError, match="not built"):

@@ -10,8 +10,8 @@ Glossary of symbols, used the same way in every docstring:
     C       channels (C_in into a layer, C_out or F out of it)
     F       number of convolution filters (= C_out of a Conv2D)
     KH, KW  kernel (or pooling window) height and width
-    S       stride, P padding (pixels added on each side)
-    H_out   (H + 2P - KH) // S + 1, and W_out likewise
+    S       stride (S_h down, S_w across), P padding (pixels added on each side)
+    H_out   (H + 2P - KH) // S_h + 1, and W_out likewise
     D       features of a flat vector (Dense input), U units (Dense output)
     K       number of classes
 
@@ -34,8 +34,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 __version__ = "0.1.0"
 
 from tinycnn import callbacks, gradcheck, kernels, layers, losses, metrics, optimizers  # noqa: E402
-from tinycnn.model import Sequential  # noqa: E402
-from tinycnn.saving import ModelFileError, load_model  # noqa: E402
+from tinycnn.model import Sequential, load_model  # noqa: E402
+from tinycnn.saving import ModelFileError  # noqa: E402
 
 __all__ = ["Sequential", "load_model", "ModelFileError", "callbacks", "gradcheck", "kernels",
            "layers", "losses", "metrics", "optimizers"]

@@ -39,20 +39,29 @@ def numerical_gradient(f, array, eps=1e-6):
     return grad
 
 
-def check_layer(layer, x, dout=None, eps=1e-6, seed=0):
+# The generator that builds the layer and draws dout is seeded with this tag as well as
+# ``seed``, so it can never be the stream a caller made with default_rng(seed) for x: dout
+# equal to x would make a wrong backward pass for the wrong reason (or fail a right one).
+_OWN_STREAM = 0x6772616463686B  # "gradchk"
+
+
+def check_layer(layer, x, dout=None, eps=1e-6, seed=0, training=True):
     """Relative errors {"x": ..., "W": ..., ...} of backward against numerical gradients.
 
     x: a float64 input batch; the layer is built on it in float64 if it is not built yet.
     dout: the upstream gradient (default: standard normal, from ``seed``).
+    training: the mode of every forward call (BatchNorm differs between the two).
+    The layer's state (e.g. BatchNorm's moving averages) is put back as it was afterwards.
     """
     x = np.array(x, dtype=np.float64)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_OWN_STREAM,)))
     if not layer.built:
         layer.build(x.shape[1:], rng, np.float64)
     for name, value in layer.params.items():
         if value.dtype != np.float64:
             raise TypeError(f"check_layer: parameter {name!r} of {layer} is {value.dtype}; "
                             "build the layer with dtype=np.float64")
+    saved_state = {name: value.copy() for name, value in layer.state.items()}
     # A layer that draws random numbers (Dropout) must draw the same ones on every call.
     layer_rng = getattr(layer, "rng", None)
     rng_state = layer_rng.bit_generator.state if layer_rng is not None else None
@@ -60,24 +69,30 @@ def check_layer(layer, x, dout=None, eps=1e-6, seed=0):
     def forward():
         if rng_state is not None:
             layer_rng.bit_generator.state = rng_state
-        return layer.forward(x, training=True)
+        return layer.forward(x, training=training)
 
-    out = forward()
-    dout = rng.standard_normal(out.shape) if dout is None else np.asarray(dout, np.float64)
-    # A model's first layer skips dL/dx to save time; here we want it.
-    needs_input_grad, layer.needs_input_grad = layer.needs_input_grad, True
     try:
-        dx = layer.backward(dout)
+        out = forward()
+        dout = rng.standard_normal(out.shape) if dout is None else np.asarray(dout, np.float64)
+        # A model's first layer skips dL/dx to save time; here we want it.
+        needs_input_grad, layer.needs_input_grad = layer.needs_input_grad, True
+        try:
+            dx = layer.backward(dout)
+        finally:
+            layer.needs_input_grad = needs_input_grad
+        analytic = {"x": dx, **{name: g.copy() for name, g in layer.grads.items()}}
+
+        def loss():
+            return float(np.sum(forward() * dout))
+
+        errors = {"x": relative_error(analytic["x"], numerical_gradient(loss, x, eps))}
+        for name, value in layer.params.items():
+            if name not in analytic:
+                raise KeyError(f"check_layer: {layer}'s backward set no grads[{name!r}]")
+            errors[name] = relative_error(analytic[name], numerical_gradient(loss, value, eps))
     finally:
-        layer.needs_input_grad = needs_input_grad
-    analytic = {"x": dx, **{name: g.copy() for name, g in layer.grads.items()}}
-
-    def loss():
-        return float(np.sum(forward() * dout))
-
-    errors = {"x": relative_error(analytic["x"], numerical_gradient(loss, x, eps))}
-    for name, value in layer.params.items():
-        errors[name] = relative_error(analytic[name], numerical_gradient(loss, value, eps))
+        for name, value in saved_state.items():
+            layer.state[name][...] = value
     return errors
 
 

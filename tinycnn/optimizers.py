@@ -34,15 +34,32 @@ class Optimizer:
             slots[key] = np.zeros_like(like)
         return slots[key]
 
-    def step(self, params, grads):
-        """params, grads: lists of dicts of arrays, same keys and shapes. Updates params."""
+    def step(self, params, grads, names=None):
+        """params, grads: lists of dicts of arrays, one dict per layer, the same keys and
+        shapes; names: the layers' names, for error messages. Updates params in place."""
+        names = names or [f"layer {index}" for index in range(len(params))]
+        # Every gradient is checked before any parameter moves, so a bad one changes nothing.
+        for layer_params, layer_grads, name in zip(params, grads, names, strict=True):
+            check_gradients(layer_params, layer_grads, name)
         self.iterations += 1
         for index, (layer_params, layer_grads) in enumerate(zip(params, grads, strict=True)):
-            for name, p in layer_params.items():
-                self._update(f"{index}/{name}", p, layer_grads[name])
+            for key, p in layer_params.items():
+                self._update(f"{index}/{key}", p, layer_grads[key])
 
     def get_config(self):
         return {"name": self.name, "learning_rate": self.learning_rate}
+
+
+def check_gradients(params, grads, layer_name):
+    """A clear error when a layer's backward left a gradient out or gave it the wrong shape
+    (a wrong shape could otherwise broadcast and train silently wrong)."""
+    for key, p in params.items():
+        if key not in grads:
+            raise KeyError(f"layer {layer_name!r}: backward() set no gradient grads[{key!r}] "
+                           f"for its parameter {key!r}; it set {sorted(grads)}")
+        if np.shape(grads[key]) != p.shape:
+            raise ValueError(f"layer {layer_name!r}: the gradient grads[{key!r}] has shape "
+                             f"{np.shape(grads[key])}, but the parameter has shape {p.shape}")
 
 
 class SGD(Optimizer):
@@ -78,11 +95,11 @@ class Adam(Optimizer):
         super().__init__(learning_rate)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
-    def step(self, params, grads):
+    def step(self, params, grads, names=None):
         t = self.iterations + 1
         self._step_size = (self.learning_rate * np.sqrt(1 - self.beta_2**t)
                            / (1 - self.beta_1**t))
-        super().step(params, grads)
+        super().step(params, grads, names)
 
     def _update(self, key, p, g):
         m = self._slot("m", key, p)

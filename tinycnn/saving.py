@@ -5,8 +5,12 @@ code from the file):
     "tinycnn_model"              a JSON string: format version, layer classes and configs,
                                  the compile settings, the optimizer's config and step count
     "params/<i>/<name>"          layer i's parameter, e.g. "params/0/W" (3, 3, 1, 32)
+    "state/<i>/<name>"           layer i's state, e.g. "state/1/moving_mean" (32,)
     "optimizer/<slot>/<key>"     optimizer state, e.g. "optimizer/m/0/W" for Adam's first moment
 It is written to a temporary file and renamed, so a failure never leaves half a file behind.
+``tinycnn.load_model`` (in model.py) reads it back with ``read_model_file``,
+``layers_from_config`` and ``restore``; this module never imports the model, so imports run
+one way: model -> saving -> layers, optimizers.
 """
 
 import json
@@ -27,8 +31,11 @@ class ModelFileError(ValueError):
     """The file is not a tinycnn model, is damaged, or does not fit the model."""
 
 
+_SAVED_DICTS = ("params", "state")  # the layer dicts whose arrays the file holds
+
+
 def save_model(model, path):
-    model._ensure_built()
+    """Write ``model`` (built) to ``path``."""
     config = {
         "format": FORMAT,
         "version": VERSION,
@@ -39,8 +46,9 @@ def save_model(model, path):
                    for layer in model.layers],
         "compile": None,
     }
-    arrays = {f"params/{i}/{name}": value
-              for i, layer in enumerate(model.layers) for name, value in layer.params.items()}
+    arrays = {f"{kind}/{i}/{name}": value
+              for kind in _SAVED_DICTS for i, layer in enumerate(model.layers)
+              for name, value in getattr(layer, kind).items()}
     if model.loss is not None:
         optimizer = model.optimizer
         config["compile"] = {"loss": model.loss.name, "metrics": model.metrics,
@@ -66,7 +74,7 @@ def save_model(model, path):
         raise
 
 
-def _read(path):
+def read_model_file(path):
     """(config dict, {name: array}) from a model file, or a ModelFileError saying what is wrong."""
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -96,61 +104,67 @@ def _read(path):
     return config, arrays
 
 
-def _copy_params(model, arrays, path):
-    # Check every array before copying any, so a file that does not fit leaves the model as it was.
-    for i, layer in enumerate(model.layers):
-        for name, target in layer.params.items():
-            key = f"params/{i}/{name}"
-            if key not in arrays:
-                raise ModelFileError(f"{path!r} has no {key!r} for layer {layer.name!r}: it was "
-                                     "saved from another architecture")
-            if arrays[key].shape != target.shape:
-                raise ModelFileError(
-                    f"{path!r}: layer {i} ({layer.name}) parameter {name!r} has shape "
-                    f"{arrays[key].shape} in the file but {target.shape} in the model: "
-                    "it was saved from another architecture")
-    extra = {k for k in arrays if k.startswith("params/")} - {
-        f"params/{i}/{name}" for i, layer in enumerate(model.layers) for name in layer.params}
+def _copy_arrays(model, arrays, path):
+    """Copy the file's params and state into the model's arrays, checking every one first,
+    so a file that does not fit leaves the model as it was."""
+    expected = {}
+    for kind in _SAVED_DICTS:
+        for i, layer in enumerate(model.layers):
+            for name, target in getattr(layer, kind).items():
+                expected[f"{kind}/{i}/{name}"] = (layer, name, target)
+    for key, (layer, name, target) in expected.items():
+        if key not in arrays:
+            raise ModelFileError(f"{path!r} has no {key!r} for layer {layer.name!r}: it was "
+                                 "saved from another architecture")
+        if arrays[key].shape != target.shape:
+            raise ModelFileError(
+                f"{path!r}: layer {layer.name!r} array {name!r} has shape {arrays[key].shape} "
+                f"in the file but {target.shape} in the model: it was saved from another "
+                "architecture")
+    extra = {k for k in arrays if k.split("/")[0] in _SAVED_DICTS} - set(expected)
     if extra:
-        raise ModelFileError(f"{path!r} holds parameters this model does not have "
+        raise ModelFileError(f"{path!r} holds arrays this model does not have "
                              f"({sorted(extra)[:3]}...): it was saved from another architecture")
-    for i, layer in enumerate(model.layers):
-        for name, target in layer.params.items():
-            target[...] = arrays[f"params/{i}/{name}"]
+    for key, (_, _, target) in expected.items():
+        target[...] = arrays[key]
 
 
-def load_model(path):
-    """Rebuild the model saved in ``path``: same layers, weights and (if it was compiled)
-    loss, optimizer and optimizer state, so it predicts identically and resumes training."""
-    from tinycnn.model import Sequential
-
-    config, arrays = _read(path)
+def layers_from_config(config, path, custom_objects=None):
+    """New layer objects from the file's description (``custom_objects``: {name: class})."""
+    classes = {**LAYER_CLASSES, **(custom_objects or {})}
     layers = []
     for spec in config["layers"]:
-        if spec.get("class") not in LAYER_CLASSES:
-            raise ModelFileError(f"{os.fspath(path)!r}: unknown layer class {spec.get('class')!r}")
-        layer_config = dict(spec["config"])
-        for key in ("kernel_size", "pool_size"):
-            if key in layer_config:
-                layer_config[key] = tuple(layer_config[key])
-        layers.append(LAYER_CLASSES[spec["class"]](**layer_config))
-    model = Sequential(layers, name=config["name"], seed=config["seed"])
-    model.build(tuple(config["input_shape"]))
-    _copy_params(model, arrays, os.fspath(path))
-    if config["compile"] is not None:
-        settings = config["compile"]
-        model.compile(loss=settings["loss"], optimizer=optimizer_from_config(settings["optimizer"]),
-                      metrics=settings["metrics"])
-        model.optimizer.iterations = settings["iterations"]
-        for key, value in arrays.items():
-            if key.startswith("optimizer/"):
-                _, slot, state_key = key.split("/", 2)
-                model.optimizer.state.setdefault(slot, {})[state_key] = value.copy()
-    return model
+        name = spec.get("class")
+        if name not in classes:
+            raise ModelFileError(
+                f"{os.fspath(path)!r}: unknown layer class {name!r}. If it is your own layer, "
+                f"register it before loading (put @tinycnn.layers.register above "
+                f"'class {name}(Layer)'), or pass it: "
+                f"tinycnn.load_model(path, custom_objects={{{name!r}: {name}}})")
+        # JSON has no tuples: pairs such as kernel_size come back as lists.
+        layer_config = {key: tuple(value) if isinstance(value, list) else value
+                        for key, value in spec["config"].items()}
+        layers.append(classes[name](**layer_config))
+    return layers
+
+
+def restore(model, config, arrays, path):
+    """Fill a model built from ``config`` with the file's arrays and, if it was compiled,
+    its loss, optimizer and optimizer state."""
+    _copy_arrays(model, arrays, os.fspath(path))
+    if config["compile"] is None:
+        return
+    settings = config["compile"]
+    model.compile(loss=settings["loss"], optimizer=optimizer_from_config(settings["optimizer"]),
+                  metrics=settings["metrics"])
+    model.optimizer.iterations = settings["iterations"]
+    for key, value in arrays.items():
+        if key.startswith("optimizer/"):
+            _, slot, state_key = key.split("/", 2)
+            model.optimizer.state.setdefault(slot, {})[state_key] = value.copy()
 
 
 def load_weights_into(model, path):
-    """Copy the weights saved in ``path`` into ``model``, checking every shape."""
-    model._ensure_built()
-    _, arrays = _read(path)
-    _copy_params(model, arrays, os.fspath(path))
+    """Copy the weights (and state) saved in ``path`` into a built ``model``."""
+    _, arrays = read_model_file(path)
+    _copy_arrays(model, arrays, os.fspath(path))

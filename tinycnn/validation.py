@@ -6,6 +6,21 @@ Each check names the argument, what was expected and what was given.
 import numpy as np
 
 
+def check_not_single_image(x, input_shape, what="x"):
+    """A clear error for one image passed where a batch belongs: (28, 28, 1) for a model of
+    28x28x1 images would otherwise read as 28 images (or build the model for them)."""
+    if input_shape is None:
+        return
+    single = [tuple(input_shape)]
+    if len(input_shape) == 3 and input_shape[2] == 1:
+        single.append(tuple(input_shape[:2]))  # a grayscale image without its channel axis
+    if x.shape in single:
+        raise ValueError(
+            f"{what}: got one image of shape {x.shape}, but the model takes a batch of shape "
+            f"(N, {', '.join(map(str, input_shape))}); for a single image pass x[None] "
+            "(or np.expand_dims(x, 0)), a batch of one")
+
+
 def check_images(x, input_shape, dtype, what="x"):
     """Images as ``dtype`` (N, *input_shape); (N, H, W) grayscale gains a channel axis."""
     if not isinstance(x, np.ndarray):
@@ -13,7 +28,7 @@ def check_images(x, input_shape, dtype, what="x"):
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(
             f"{what}: expected float images, got dtype {x.dtype}; scale them first "
-            "(e.g. x / 255.0, or tinycnn.datasets.fashion_mnist.normalize)"
+            "(e.g. x / 255.0, or tinycnn.datasets.fashion_mnist.normalize_images)"
         )
     if len(input_shape) == 3 and input_shape[2] == 1 and x.ndim == 3:
         x = x[..., np.newaxis]

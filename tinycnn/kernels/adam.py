@@ -25,8 +25,18 @@ def _adam_update(p, g, m, v, step_size, beta_1, beta_2, epsilon):
         p[i] -= step_size * m[i] / (np.sqrt(v[i]) + epsilon)
 
 
+def _check_shapes(p, g, m, v):
+    # The kernel walks p.size elements of each array and NumPy would broadcast: either way a
+    # wrong-shaped gradient would train silently wrong.
+    for name, array in (("g", g), ("m", m), ("v", v)):
+        if array.shape != p.shape:
+            raise ValueError(f"adam_update: {name} has shape {array.shape}, "
+                             f"but the parameter p has shape {p.shape}")
+
+
 def adam_update(p, g, m, v, step_size, beta_1, beta_2, epsilon):
     """Update p, m, v in place (contiguous arrays of one shape)."""
+    _check_shapes(p, g, m, v)
     for name, array in (("p", p), ("m", m), ("v", v)):
         if not array.flags.c_contiguous:
             # reshape(-1) would then update a copy and the step would be lost.
@@ -37,6 +47,7 @@ def adam_update(p, g, m, v, step_size, beta_1, beta_2, epsilon):
 
 def adam_update_reference(p, g, m, v, step_size, beta_1, beta_2, epsilon):
     """NumPy twin of adam_update."""
+    _check_shapes(p, g, m, v)
     m += (1 - beta_1) * (g - m)
     v += (1 - beta_2) * (g * g - v)
     p -= (step_size * m / (np.sqrt(v) + epsilon)).astype(p.dtype, copy=False)

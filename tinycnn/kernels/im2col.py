@@ -8,7 +8,8 @@ overlapping patches receive the sum).
 Shapes (channels-last, rows ordered image by image, then out_y, then out_x):
     x:     (N, H, W, C)
     cols:  (N * H_out * W_out, KH * KW * C), each row ordered (ky, kx, c) to match W's layout
-    H_out, and the padding, from ``conv_geometry`` ("valid", "same" or P pixels a side)
+    H_out, and the padding, from ``conv_geometry`` ("valid", "same" or P pixels a side), one
+    axis at a time: the stride S_h down the rows may differ from S_w across the columns
 
 Padding is done on the fly (out-of-image pixels read as 0) instead of with ``np.pad``, which
 would copy the whole batch. The Numba kernels run one image per thread: images never share
@@ -41,17 +42,26 @@ def conv_geometry(size, kernel, stride, padding):
     return out, pad_before
 
 
-def im2col(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+def window_geometry(image_shape, kernel_size, strides, padding):
+    """``conv_geometry`` down the rows and across the columns of an image (H, W, ...):
+    ((out_h, pad_h), (out_w, pad_w)) for a (KH, KW) window moving by (S_h, S_w)."""
+    (h, w), (kh, kw), (stride_h, stride_w) = image_shape[:2], kernel_size, strides
+    return conv_geometry(h, kh, stride_h, padding), conv_geometry(w, kw, stride_w, padding)
+
+
+def im2col(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     """Patches of x as rows. x: (N, H, W, C) -> cols: (N*H_out*W_out, KH*KW*C).
 
+    stride_h, stride_w: steps between windows, down and across (S_h, S_w).
     pad_h, pad_w: zero pixels before the first row and column (see ``conv_geometry``).
     """
-    return _im2col(np.ascontiguousarray(x), kh, kw, stride, pad_h, pad_w, out_h, out_w)
+    return _im2col(np.ascontiguousarray(x), kh, kw, stride_h, stride_w, pad_h, pad_w,
+                   out_h, out_w)
 
 
-def col2im(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+def col2im(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     """Adjoint of im2col. dcols: (N*H_out*W_out, KH*KW*C) -> dx: (N, H, W, C), summed."""
-    return _col2im(np.ascontiguousarray(dcols), tuple(x_shape), kh, kw, stride,
+    return _col2im(np.ascontiguousarray(dcols), tuple(x_shape), kh, kw, stride_h, stride_w,
                    pad_h, pad_w, out_h, out_w)
 
 
@@ -63,7 +73,7 @@ def col2im(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
 
 
 @njit(parallel=True, cache=True)
-def _im2col(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+def _im2col(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     n, h, w, c = x.shape
     run = kw * c
     x_rows = x.reshape((n, h, w * c))
@@ -72,10 +82,10 @@ def _im2col(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
         for oy in range(out_h):
             for ox in range(out_w):
                 cols_row = cols[(img * out_h + oy) * out_w + ox]
-                x0 = ox * stride - pad_w
+                x0 = ox * stride_w - pad_w
                 inside_x = x0 >= 0 and x0 + kw <= w
                 for ky in range(kh):
-                    y = oy * stride - pad_h + ky
+                    y = oy * stride_h - pad_h + ky
                     start = ky * run
                     if inside_x and 0 <= y < h:
                         x_row = x_rows[img, y]
@@ -91,7 +101,7 @@ def _im2col(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
 
 
 @njit(parallel=True, cache=True)
-def _col2im(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+def _col2im(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     n, h, w, c = x_shape
     run = kw * c
     dx_rows = np.zeros((n, h, w * c), dtype=dcols.dtype)
@@ -99,10 +109,10 @@ def _col2im(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
         for oy in range(out_h):
             for ox in range(out_w):
                 dcols_row = dcols[(img * out_h + oy) * out_w + ox]
-                x0 = ox * stride - pad_w
+                x0 = ox * stride_w - pad_w
                 inside_x = x0 >= 0 and x0 + kw <= w
                 for ky in range(kh):
-                    y = oy * stride - pad_h + ky
+                    y = oy * stride_h - pad_h + ky
                     if y < 0 or y >= h:
                         continue
                     start = ky * run
@@ -120,36 +130,40 @@ def _col2im(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
     return dx_rows.reshape((n, h, w, c))
 
 
-def _padded(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
-    """x with zeros around it: pad_h/pad_w before, and after as many as the last window needs."""
+def padded(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w, fill=0.0):
+    """x framed by ``fill``: pad_h/pad_w pixels before, and after as many as the last window
+    needs. The twins here and in pooling.py pad this way; the Numba kernels never copy."""
     _, h, w, _ = x.shape
-    after_h = max((out_h - 1) * stride + kh - h - pad_h, 0)
-    after_w = max((out_w - 1) * stride + kw - w - pad_w, 0)
-    return np.pad(x, ((0, 0), (pad_h, after_h), (pad_w, after_w), (0, 0)))
+    after_h = max((out_h - 1) * stride_h + kh - h - pad_h, 0)
+    after_w = max((out_w - 1) * stride_w + kw - w - pad_w, 0)
+    return np.pad(x, ((0, 0), (pad_h, after_h), (pad_w, after_w), (0, 0)), constant_values=fill)
 
 
-def im2col_reference(x, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+def at_offset(ky, kx, stride_h, stride_w, out_h, out_w):
+    """Index of a padded batch that picks pixel (S_h*oy + ky, S_w*ox + kx), the one at offset
+    (ky, kx) of window (oy, ox), for every output pixel at once: (N, H_out, W_out, C)."""
+    return (slice(None), slice(ky, ky + stride_h * out_h, stride_h),
+            slice(kx, kx + stride_w * out_w, stride_w), slice(None))
+
+
+def im2col_reference(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     """NumPy twin of im2col: pad, then take one strided slice per kernel offset (ky, kx)."""
     n, _, _, c = x.shape
-    xp = _padded(x, kh, kw, stride, pad_h, pad_w, out_h, out_w)
+    xp = padded(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w)
     patches = np.empty((n, out_h, out_w, kh, kw, c), dtype=x.dtype)
     for ky in range(kh):
         for kx in range(kw):
-            # Pixel (ky + S*oy, kx + S*ox) of the padded image feeds output (oy, ox).
-            patches[:, :, :, ky, kx, :] = xp[
-                :, ky : ky + stride * out_h : stride, kx : kx + stride * out_w : stride, :
-            ]
+            patches[:, :, :, ky, kx, :] = xp[at_offset(ky, kx, stride_h, stride_w, out_h, out_w)]
     return patches.reshape(n * out_h * out_w, kh * kw * c)
 
 
-def col2im_reference(dcols, x_shape, kh, kw, stride, pad_h, pad_w, out_h, out_w):
+def col2im_reference(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     """NumPy twin of col2im: add each kernel offset's slice back, then crop the padding."""
     n, h, w, c = x_shape
     patches = dcols.reshape(n, out_h, out_w, kh, kw, c)
-    dxp = _padded(np.zeros(x_shape, dcols.dtype), kh, kw, stride, pad_h, pad_w, out_h, out_w)
+    dxp = padded(np.zeros(x_shape, dcols.dtype), kh, kw, stride_h, stride_w, pad_h, pad_w,
+                 out_h, out_w)
     for ky in range(kh):
         for kx in range(kw):
-            dxp[
-                :, ky : ky + stride * out_h : stride, kx : kx + stride * out_w : stride, :
-            ] += patches[:, :, :, ky, kx, :]
+            dxp[at_offset(ky, kx, stride_h, stride_w, out_h, out_w)] += patches[:, :, :, ky, kx, :]
     return dxp[:, pad_h : pad_h + h, pad_w : pad_w + w, :]

@@ -1,34 +1,39 @@
-"""Textbook convolution and max pooling, as nested loops: the ground truth for the tests.
+"""Textbook convolution and pooling, as nested loops: the ground truth for the tests.
 
-Nothing clever here on purpose: each output pixel is a sum over the kernel window, each
-gradient is that same sum read backwards. Pure Python, so only for tiny shapes.
+Nothing clever here on purpose: each output pixel is a sum (or a max, or a mean) over its
+window, each gradient is that same sum read backwards. Pure Python, so only for tiny shapes.
 
-    conv:  out[n, oy, ox, f] = b[f] + sum_{ky, kx, c} xp[n, S*oy+ky, S*ox+kx, c] * W[ky, kx, c, f]
-    where xp is x with zero pixels around it (padding "valid", "same" or P pixels a side).
-Shapes: x (N, H, W, C), W (KH, KW, C, F), b (F,), out (N, H_out, W_out, F).
+    conv:     out[n, oy, ox, f] = b[f] + sum_{ky, kx, c} xp[n, S_h*oy + ky, S_w*ox + kx, c]
+                                                          * W[ky, kx, c, f]
+              where xp is x with zero pixels around it ("valid", "same" or P pixels a side).
+    pooling:  out[n, oy, ox, c] = max (or mean) of the window's pixels that lie inside the
+              image; padding ("valid" or "same") adds window positions, never values.
+Shapes: x (N, H, W, C), W (KH, KW, C, F), b (F,), out (N, H_out, W_out, F or C).
+strides is a pair (S_h, S_w): the step down the rows and the step across the columns.
 """
 
 import numpy as np
 
-from tinycnn.kernels.im2col import conv_geometry
+from tinycnn.kernels.im2col import window_geometry
 
 
-def _zero_padded(x, kh, kw, stride, padding):
+def _zero_padded(x, kh, kw, strides, padding):
     """x inside a zero frame big enough for every window, and the output size (out_h, out_w)."""
     _, h, w, _ = x.shape
-    out_h, pad_h = conv_geometry(h, kh, stride, padding)
-    out_w, pad_w = conv_geometry(w, kw, stride, padding)
+    (stride_h, stride_w) = strides
+    (out_h, pad_h), (out_w, pad_w) = window_geometry((h, w), (kh, kw), strides, padding)
     # Big enough for the input after its padding, and for the last window.
-    height = max(pad_h + h, (out_h - 1) * stride + kh)
-    width = max(pad_w + w, (out_w - 1) * stride + kw)
+    height = max(pad_h + h, (out_h - 1) * stride_h + kh)
+    width = max(pad_w + w, (out_w - 1) * stride_w + kw)
     xp = np.zeros((x.shape[0], height, width, x.shape[3]), dtype=x.dtype)
     xp[:, pad_h : pad_h + h, pad_w : pad_w + w, :] = x
     return xp, (pad_h, pad_w), (out_h, out_w)
 
 
-def conv2d_forward_loops(x, W, b, stride, padding):
+def conv2d_forward_loops(x, W, b, strides, padding):
     kh, kw, c, f = W.shape
-    xp, _, (out_h, out_w) = _zero_padded(x, kh, kw, stride, padding)
+    (stride_h, stride_w) = strides
+    xp, _, (out_h, out_w) = _zero_padded(x, kh, kw, strides, padding)
     out = np.zeros((x.shape[0], out_h, out_w, f), dtype=x.dtype)
     for i in range(x.shape[0]):
         for oy in range(out_h):
@@ -38,16 +43,17 @@ def conv2d_forward_loops(x, W, b, stride, padding):
                     for ky in range(kh):
                         for kx in range(kw):
                             for ch in range(c):
-                                pixel = xp[i, stride * oy + ky, stride * ox + kx, ch]
+                                pixel = xp[i, stride_h * oy + ky, stride_w * ox + kx, ch]
                                 total += pixel * W[ky, kx, ch, k]
                     out[i, oy, ox, k] = total
     return out
 
 
-def conv2d_backward_loops(x, W, dout, stride, padding):
+def conv2d_backward_loops(x, W, dout, strides, padding):
     """Returns (dx, dW, db) for dout: (N, H_out, W_out, F)."""
     kh, kw, c, f = W.shape
-    xp, (pad_h, pad_w), (out_h, out_w) = _zero_padded(x, kh, kw, stride, padding)
+    (stride_h, stride_w) = strides
+    xp, (pad_h, pad_w), (out_h, out_w) = _zero_padded(x, kh, kw, strides, padding)
     dxp = np.zeros_like(xp)
     dW = np.zeros_like(W)
     db = np.zeros(f, dtype=W.dtype)
@@ -60,38 +66,71 @@ def conv2d_backward_loops(x, W, dout, stride, padding):
                     for ky in range(kh):
                         for kx in range(kw):
                             for ch in range(c):
-                                y, xx = stride * oy + ky, stride * ox + kx
+                                y, xx = stride_h * oy + ky, stride_w * ox + kx
                                 dW[ky, kx, ch, k] += xp[i, y, xx, ch] * g
                                 dxp[i, y, xx, ch] += W[ky, kx, ch, k] * g
     h, w = x.shape[1], x.shape[2]
     return dxp[:, pad_h : pad_h + h, pad_w : pad_w + w, :], dW, db
 
 
-def maxpool_forward_loops(x, kh, kw, stride):
+def _pool_windows(h, w, kh, kw, strides, padding):
+    """(out_h, out_w), and for every output pixel (oy, ox, rows, cols): the slices of the input
+    its window covers, cut at the image's edges so padded pixels never take part."""
+    (stride_h, stride_w) = strides
+    (out_h, pad_h), (out_w, pad_w) = window_geometry((h, w), (kh, kw), strides, padding)
+    windows = []
+    for oy in range(out_h):
+        top = stride_h * oy - pad_h
+        rows = slice(max(top, 0), min(top + kh, h))
+        for ox in range(out_w):
+            left = stride_w * ox - pad_w
+            windows.append((oy, ox, rows, slice(max(left, 0), min(left + kw, w))))
+    return (out_h, out_w), windows
+
+
+def _pool_forward_loops(x, kh, kw, strides, padding, reduce):
+    """out[i, oy, ox, ch] = reduce(the real pixels of window (oy, ox) in channel ch)."""
     n, h, w, c = x.shape
-    out_h = (h - kh) // stride + 1
-    out_w = (w - kw) // stride + 1
+    (out_h, out_w), windows = _pool_windows(h, w, kh, kw, strides, padding)
     out = np.zeros((n, out_h, out_w, c), dtype=x.dtype)
     for i in range(n):
-        for oy in range(out_h):
-            for ox in range(out_w):
-                for ch in range(c):
-                    y0, x0 = stride * oy, stride * ox
-                    window = x[i, y0 : y0 + kh, x0 : x0 + kw, ch]
-                    out[i, oy, ox, ch] = window.max()
+        for oy, ox, rows, cols in windows:
+            for ch in range(c):
+                out[i, oy, ox, ch] = reduce(x[i, rows, cols, ch])
     return out
 
 
-def maxpool_backward_loops(x, dout, kh, kw, stride):
+def maxpool_forward_loops(x, kh, kw, strides, padding="valid"):
+    return _pool_forward_loops(x, kh, kw, strides, padding, np.max)
+
+
+def maxpool_backward_loops(x, dout, kh, kw, strides, padding="valid"):
     """dx for dout: (N, H_out, W_out, C); the first maximum of a window takes the gradient."""
+    n, h, w, c = x.shape
+    _, windows = _pool_windows(h, w, kh, kw, strides, padding)
     dx = np.zeros_like(x)
-    n, out_h, out_w, c = dout.shape
     for i in range(n):
-        for oy in range(out_h):
-            for ox in range(out_w):
-                for ch in range(c):
-                    y0, x0 = stride * oy, stride * ox
-                    window = x[i, y0 : y0 + kh, x0 : x0 + kw, ch]
-                    ky, kx = np.unravel_index(np.argmax(window), window.shape)
-                    dx[i, stride * oy + ky, stride * ox + kx, ch] += dout[i, oy, ox, ch]
+        for oy, ox, rows, cols in windows:
+            for ch in range(c):
+                window = x[i, rows, cols, ch]
+                ky, kx = np.unravel_index(np.argmax(window), window.shape)
+                dx[i, rows.start + ky, cols.start + kx, ch] += dout[i, oy, ox, ch]
+    return dx
+
+
+def avgpool_forward_loops(x, kh, kw, strides, padding="valid"):
+    """The mean of each window's real pixels: at a "same"-padded edge, fewer than KH*KW."""
+    return _pool_forward_loops(x, kh, kw, strides, padding, np.mean)
+
+
+def avgpool_backward_loops(x_shape, dout, kh, kw, strides, padding="valid"):
+    """dx for dout: (N, H_out, W_out, C); each real pixel of a window gets dout / count."""
+    n, h, w, c = x_shape
+    _, windows = _pool_windows(h, w, kh, kw, strides, padding)
+    dx = np.zeros(x_shape, dtype=dout.dtype)
+    for i in range(n):
+        for oy, ox, rows, cols in windows:
+            count = (rows.stop - rows.start) * (cols.stop - cols.start)
+            for ch in range(c):
+                dx[i, rows, cols, ch] += dout[i, oy, ox, ch] / count
     return dx

@@ -1,17 +1,41 @@
 """The layers, one per file. Read them in this order: base, activations, dense, conv2d,
-maxpool2d, flatten, relu, softmax, dropout."""
+pooling2d, maxpool2d, averagepool2d, global_pooling, flatten, activation, dropout, batchnorm.
 
+``LAYER_CLASSES`` maps class names to classes, so that a saved model can be rebuilt. Your own
+layer joins it with the ``register`` decorator (or pass ``custom_objects={"Name": Class}`` to
+``tinycnn.load_model``, as in Keras)::
+
+    @tinycnn.layers.register
+    class Square(Layer):
+        ...
+"""
+
+from tinycnn.layers.activation import Activation, ReLU, Sigmoid, Softmax, Tanh
+from tinycnn.layers.averagepool2d import AveragePooling2D
 from tinycnn.layers.base import Layer
+from tinycnn.layers.batchnorm import BatchNormalization
 from tinycnn.layers.conv2d import Conv2D
 from tinycnn.layers.dense import Dense
 from tinycnn.layers.dropout import Dropout
 from tinycnn.layers.flatten import Flatten
+from tinycnn.layers.global_pooling import GlobalAveragePooling2D, GlobalMaxPooling2D
 from tinycnn.layers.maxpool2d import MaxPool2D
-from tinycnn.layers.relu import ReLU
-from tinycnn.layers.softmax import Softmax
 
-LAYER_CLASSES = {cls.__name__: cls for cls in
-                 (Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Softmax)}
+LAYER_CLASSES = {}
 
-__all__ = ["Layer", "Conv2D", "Dense", "Dropout", "Flatten", "MaxPool2D", "ReLU", "Softmax",
-           "LAYER_CLASSES"]
+
+def register(cls):
+    """Class decorator: let load_model rebuild layers of this class (by its name)."""
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"register: expected a subclass of tinycnn.layers.Layer, got {cls!r}")
+    LAYER_CLASSES[cls.__name__] = cls
+    return cls
+
+
+for _cls in (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
+             GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh):
+    register(_cls)
+
+__all__ = ["Layer", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
+           "Dropout", "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "MaxPool2D",
+           "ReLU", "Sigmoid", "Softmax", "Tanh", "LAYER_CLASSES", "register"]

@@ -2,12 +2,27 @@
 
 A layer's life:
     layer = Conv2D(32, 3)              # __init__ stores hyper-parameters only
-    layer.build((28, 28, 1), rng)      # creates params; input/output shapes become known
-    out = layer.forward(x, training=True)   # caches what backward needs (one step only)
+    layer.build((28, 28, 1), rng)      # creates params and state; shapes become known
+    out = layer.forward(x, training=True)   # keeps what backward needs (the last call only)
     dx = layer.backward(dout)          # returns dL/dx and overwrites layer.grads
 
-``params`` and ``grads`` are dicts with the same keys and shapes. Shapes never include the
-batch axis N.
+Three dicts of arrays, none with the batch axis N in its shapes:
+    params  what the optimizer trains (W, b; BatchNorm's gamma and beta)
+    grads   dL/dparams after backward: the same keys and shapes as params
+    state   what the layer keeps that is NOT trained by gradients (BatchNorm's moving mean and
+            variance): created in build, changed by forward(training=True), saved and loaded
+            with the params, never seen by the optimizer
+
+``training`` changes what forward computes only for layers that behave differently while
+training: Dropout drops values, BatchNorm normalises with the batch's own statistics (and
+updates its state). Every forward call, training or not, keeps what backward needs in
+``self._cache``, replacing the previous call's: so backward also works after an inference
+forward (saliency maps need that), and nothing grows across calls.
+
+A layer never writes into its input ``x``: the layer below may keep it (or the very same
+array it returned) for its own backward. Sequential marks each layer's output read-only, so a
+layer that tries gets NumPy's "assignment destination is read-only" at once, instead of
+silently wrong gradients.
 """
 
 import numpy as np
@@ -17,7 +32,12 @@ from tinycnn.kernels import NUMBA, get_kernels
 
 class Layer:
     """Base class. Subclasses implement ``compute_output_shape``, ``forward`` and ``backward``,
-    and ``_create_params`` if they have weights."""
+    ``_create_params`` if they have weights and ``_create_state`` if they keep state."""
+
+    # True for a layer whose training forward pass mixes the images of a batch (BatchNorm's
+    # batch mean and variance). Sequential then never runs a training step in pieces: the
+    # pieces' gradients would add up to a different step than the whole batch's.
+    mixes_batch = False
 
     def __init__(self, name=None, input_shape=None):
         if input_shape is not None:
@@ -28,6 +48,7 @@ class Layer:
         self.output_shape = None
         self.params = {}
         self.grads = {}
+        self.state = {}
         self.kernels = NUMBA
         # The model's first layer needs no dL/dx (nothing is below it to train); Sequential
         # sets this to False there, which saves conv1 a matrix multiply and a col2im.
@@ -40,16 +61,23 @@ class Layer:
         return self.output_shape is not None
 
     def build(self, input_shape, rng=None, dtype=np.float32):
-        """Create the weights for inputs of ``input_shape`` (no batch axis), drawn from ``rng``
-        (a ``np.random.Generator``; a fresh unseeded one if None)."""
+        """Create the weights and state for inputs of ``input_shape`` (no batch axis), weights
+        drawn from ``rng`` (a ``np.random.Generator``; a fresh unseeded one if None)."""
         input_shape = tuple(int(d) for d in input_shape)
-        self.output_shape = self.compute_output_shape(input_shape)
-        self.input_shape = input_shape
+        output_shape = self.compute_output_shape(input_shape)
         rng = np.random.default_rng() if rng is None else rng
-        self.params = self._create_params(input_shape, rng, np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        self.params = self._create_params(input_shape, rng, dtype)
+        self.state = self._create_state(input_shape, dtype)
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self.input_shape, self.output_shape = input_shape, output_shape
         self._cache = None
         return self
+
+    def unbuild(self):
+        """Forget the weights, state and shapes (a model whose build failed half-way)."""
+        self.input_shape = self.output_shape = self._cache = None
+        self.params, self.grads, self.state = {}, {}, {}
 
     def compute_output_shape(self, input_shape):
         raise NotImplementedError
@@ -57,7 +85,14 @@ class Layer:
     def _create_params(self, input_shape, rng, dtype):
         return {}
 
+    def _create_state(self, input_shape, dtype):
+        return {}
+
     def count_params(self):
+        """Every number the layer holds, trained or not (Keras's Param # column)."""
+        return self.count_trainable_params() + int(sum(v.size for v in self.state.values()))
+
+    def count_trainable_params(self):
         return int(sum(value.size for value in self.params.values()))
 
     def use_kernels(self, name):
@@ -86,11 +121,9 @@ class Layer:
             )
 
     def _cached(self):
-        """What the last forward(training=True) stored; backward needs it."""
+        """What the last forward call stored; backward needs it."""
         if self._cache is None:
-            raise RuntimeError(
-                f"{self}: backward() needs a forward(x, training=True) call first"
-            )
+            raise RuntimeError(f"{self}: backward() needs a forward(x) call first")
         return self._cache
 
     # ---- saving ---------------------------------------------------------------------------

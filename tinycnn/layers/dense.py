@@ -44,7 +44,7 @@ class Dense(Layer):
         self._check_input(x)
         z = x @ self.params["W"]
         out = add_bias_and_activate(z, self.params["b"], self.activation, self.kernels)
-        self._cache = (x, out) if training else None
+        self._cache = (x, out)
         return out
 
     def backward(self, dout):

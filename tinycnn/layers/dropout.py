@@ -32,7 +32,7 @@ class Dropout(Layer):
         """x: (N, ...) -> out: same shape."""
         self._check_input(x)
         if not training or self.rate == 0:
-            self._cache = np.ones(1, x.dtype) if training else None
+            self._cache = np.ones(1, x.dtype)  # backward: dx = dout
             return x
         keep = 1.0 - self.rate
         scaled_mask = (self.rng.random(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)

@@ -15,7 +15,7 @@ class Flatten(Layer):
     def forward(self, x, training=False):
         """x: (N, ...) -> (N, D)."""
         self._check_input(x)
-        self._cache = x.shape if training else None
+        self._cache = x.shape
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dout):

@@ -16,3 +16,28 @@ def positive_pair(value, what):
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
         raise ValueError(f"{what}: expected an int or a pair (height, width), got {value!r}")
     return tuple(positive_int(v, what) for v in pair)
+
+
+def padding_mode(value, what, allow_int=True):
+    """"valid" or "same" in any case ("SAME" -> "same"), or, with ``allow_int``, a number of
+    zero pixels a side (an int >= 0)."""
+    if isinstance(value, str) and value.lower() in ("valid", "same"):
+        return value.lower()
+    if (allow_int and isinstance(value, numbers.Integral) and not isinstance(value, bool)
+            and value >= 0):
+        return int(value)
+    expected = "'valid', 'same' or an int >= 0" if allow_int else "'valid' or 'same'"
+    raise ValueError(f"{what}: expected {expected}, got {value!r}")
+
+
+def strides_or_alias(strides, stride, layer, default):
+    """The layer's ``strides`` (Keras's name), or ``stride`` (tinycnn's older name, still
+    accepted) if that is the one given; both given and different is an error. ``default`` is
+    the value of ``strides`` that means "not given"."""
+    if stride is None:
+        return strides
+    pair = positive_pair(stride, f"{layer} stride")
+    if strides != default and positive_pair(strides, f"{layer} strides") != pair:
+        raise ValueError(f"{layer}: expected strides or its older name stride, not both, got "
+                         f"strides={strides!r} and stride={stride!r}")
+    return pair

@@ -15,10 +15,18 @@ import graphviz
 LAYER_COLORS = {
     "Conv2D": "lightblue",
     "MaxPool2D": "palegreen",
-    "MaxPooling2D": "palegreen",
+    "AveragePooling2D": "palegreen",
+    "GlobalAveragePooling2D": "palegreen",
+    "GlobalMaxPooling2D": "palegreen",
     "Flatten": "lightgray",
     "Dense": "navajowhite",
     "Dropout": "lavender",
+    "BatchNormalization": "khaki",
+    "Activation": "mistyrose",
+    "ReLU": "mistyrose",
+    "Sigmoid": "mistyrose",
+    "Tanh": "mistyrose",
+    "Softmax": "mistyrose",
 }
 INPUT_COLOR = "white"
 DOT_MISSING = (
