@@ -1,20 +1,41 @@
-"""The Fashion-MNIST study, end to end, with tinycnn alone: the Keras notebook, section by section.
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
 
-    python examples/fashion_mnist.py         # the full study: 20 epochs (the notebook: 0.9058)
-    python examples/fashion_mnist.py --subset 2000 --epochs 1 --out /tmp/quick  # a quick look
+# %% [markdown]
+# # Fashion-MNIST with tinycnn
+#
+# The study people usually do with TensorFlow/Keras, section by section, with tinycnn alone:
+# load and explore the data, define and train a CNN, plot and animate the training, predict,
+# draw the confusion matrix and the network; then what the Keras notebook did not show (the
+# learned filters, feature maps, the most confident mistakes, per-class scores).
+#
+# **Cell by cell:** open `fashion_mnist.ipynb` in JupyterLab, or this file,
+# `fashion_mnist.py`, in VS Code or Spyder (they read its `# %%` cells). Each figure shows
+# below its cell, and after each cell its variables (`x_train`, `model`, `history`, `probs`...)
+# are there to look at: change a value, run the cell again.
+#
+# **As a script,** all at once, with the parameters on the command line (`--help` lists them):
+#
+#     python examples/fashion_mnist.py       # the full study: 20 epochs (Keras: 0.9058)
+#     python examples/fashion_mnist.py --subset 2000 --epochs 1 --out /tmp/quick   # a quick look
+#
+# Either way every figure, animation and table is also written into the output folder
+# (`outputs/` in the working directory), numbered by section, and `report.html` there shows
+# them all on one page. The script ends by printing the test accuracy, so it doubles as a
+# smoke test.
 
-Every figure, animation and table goes into --out (default outputs/), numbered by section, and
-report.html there shows them all on one page with the run's settings and timings. The script
-ends by printing the test accuracy, so it doubles as a smoke test. Cells are marked with
-``# %%`` so editors (VS Code, Spyder, Jupytext) can run it like a notebook.
-"""
-
-# %% Imports. Plots go straight to files: pick the Agg backend before tinycnn.viz loads pyplot.
+# %%
 import argparse
 import json
 import platform
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -28,16 +49,41 @@ from tinycnn.datasets.errors import DatasetError, DatasetNotFoundError
 from tinycnn.layers import Conv2D, Dense, Flatten, MaxPool2D
 from tinycnn.metrics import confusion_matrix, precision_recall_f1
 
-matplotlib.use("Agg")
+IN_A_NOTEBOOK = "ipykernel" in sys.modules  # a Jupyter kernel: JupyterLab, VS Code, papermill
+if not IN_A_NOTEBOOK:
+    matplotlib.use("Agg")  # a script writes its figures to files; pick Agg before pyplot loads
 from tinycnn import viz  # noqa: E402  (after the backend is chosen)
 
 CLASS_NAMES = fashion_mnist.CLASS_NAMES
 VALIDATION_SPLIT = 0.2
-ANIMATED_PREDICTIONS = 20  # the notebook animated the first 20 test images
+ANIMATED_PREDICTIONS = 20  # the Keras notebook animated the first 20 test images
+
+# %% [markdown]
+# Helpers that are not part of the story (JupyterLab shows the cell collapsed: click its dots to
+# open it): reading the command line when this runs as a script, showing a written figure below
+# its cell, timing a step for the report, and stopping with a clear message.
+
+# %% jupyter={"source_hidden": true}
+PROG = "fashion_mnist.py"
 MIN_SUBSET = 10  # validation_split=0.2 must leave images on both sides
+PARAMETERS = ["EPOCHS", "BATCH_SIZE", "SUBSET", "OUT", "SEED", "DATA_DIR", "NO_DOWNLOAD",
+              "NO_ANIMATIONS", "PATIENCE", "KEEP_LAST"]  # one per option: --batch-size, ...
 
 
-# %% The command line.
+def this_file_is_the_program():
+    """True for ``python fashion_mnist.py ...`` (or IPython's ``%run``): the command line is ours.
+
+    Not in a notebook: its kernel was started with a command line of its own
+    (``ipykernel_launcher -f connection.json``), which must not be read as our options.
+    """
+    this_file = globals().get("__file__")
+    program = sys.argv[0] if sys.argv else ""
+    return this_file is not None and Path(program).resolve() == Path(this_file).resolve()
+
+
+AS_A_SCRIPT = this_file_is_the_program()
+
+
 def int_at_least(minimum):
     """An argparse type: a whole number >= ``minimum``, or a one-line error."""
 
@@ -55,34 +101,34 @@ def int_at_least(minimum):
 
 def make_parser():
     parser = argparse.ArgumentParser(
-        prog="fashion_mnist.py",
+        prog=PROG,
         description="Train the Keras notebook's CNN on Fashion-MNIST with tinycnn and write "
                     "every figure, animation and table of the study, plus report.html, into "
                     "--out. Ends by printing the test accuracy.",
         epilog="Quick look: --subset 2000 --epochs 1 (well under a minute). The full default "
                "run (60,000 images, 20 epochs) takes several minutes.",
     )
-    parser.add_argument("--epochs", type=int_at_least(1), default=20,
+    parser.add_argument("--epochs", type=int_at_least(1),
                         help="passes over the training images (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int_at_least(1), default=32,
+    parser.add_argument("--batch-size", type=int_at_least(1),
                         help="images per Adam step (default: %(default)s)")
-    parser.add_argument("--subset", type=int_at_least(MIN_SUBSET), default=None, metavar="N",
+    parser.add_argument("--subset", type=int_at_least(MIN_SUBSET), metavar="N",
                         help=f"train on the first N training images only (at least {MIN_SUBSET};"
                              f" {VALIDATION_SPLIT:.0%}% of them are held out for validation) and "
                              "evaluate on the first N/6 test images, keeping the data set's "
                              "6:1 train:test ratio (default: all 60,000 and all 10,000)")
-    parser.add_argument("--out", type=Path, default=Path("outputs"),
+    parser.add_argument("--out", type=Path,
                         help="folder for every output file (default: %(default)s)")
-    parser.add_argument("--seed", type=int_at_least(0), default=0,
+    parser.add_argument("--seed", type=int_at_least(0),
                         help="fixes the initial weights and the shuffling, so a rerun gives the "
                              "same numbers (default: %(default)s)")
-    parser.add_argument("--data-dir", type=Path, default=None,
+    parser.add_argument("--data-dir", type=Path,
                         help="a folder holding the four Fashion-MNIST IDX files (plain or .gz);"
                              " searched first, before $TINYCNN_DATA_DIR, the user cache, "
                              "/usr/share/datasets/fashion-mnist and a download")
     parser.add_argument("--no-download", action="store_true",
                         help="never download the data set; fail if no folder has it")
-    parser.add_argument("--patience", type=int_at_least(1), default=None, metavar="N",
+    parser.add_argument("--patience", type=int_at_least(1), metavar="N",
                         help="stop early when val_accuracy has not improved for N epochs "
                              "(default: train every epoch, as the notebook did)")
     parser.add_argument("--keep-last", action="store_true",
@@ -95,7 +141,206 @@ def make_parser():
     return parser
 
 
-# %% The notebook's callback: it kept every epoch's logs (and here, how long each epoch took).
+def read_command_line(defaults):
+    """The parameters given on the command line, ``{"EPOCHS": 1, ...}``; the parameters cell's
+    values (``defaults``) stand for the options left out. Makes the --out folder. A bad option
+    exits with status 2 and one line naming it, as argparse does."""
+    parser = make_parser()
+    parser.set_defaults(**{name.lower(): defaults[name] for name in PARAMETERS})
+    args = parser.parse_args()
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--out {args.out}: cannot create the folder ({error.strerror})")
+    return {name: getattr(args, name.lower()) for name in PARAMETERS}
+
+
+def stop(error, exit_code=1):
+    """A problem to fix before the study can go on. In a notebook, raise ``error``. As a script,
+    print it (and a hint) as ``fashion_mnist.py: error: ...`` with no traceback and exit with
+    ``exit_code`` (2 for a bad option, as argparse does)."""
+    if not AS_A_SCRIPT:
+        raise error
+    print(f"{PROG}: error: {error}", file=sys.stderr)
+    if isinstance(error, DatasetNotFoundError):
+        hint = "on the command line, pass --data-dir FOLDER"
+        if NO_DOWNLOAD:
+            hint += ", or leave out --no-download"
+        print(f"{PROG}: {hint}", file=sys.stderr)
+    sys.exit(exit_code)
+
+
+def show(*paths):
+    """Show the figures (PNG) and animations (GIF) just written, below the cell, in a notebook.
+    A script has written them to files and shows nothing."""
+    if IN_A_NOTEBOOK:
+        from IPython.display import Image, display
+
+        for path in paths:
+            display(Image(filename=str(path)))
+
+
+def heading(title):
+    print(f"\n=== {title} ===")
+
+
+timings = {}  # seconds per step, for the report
+started = time.perf_counter()
+
+
+@contextmanager
+def timed(step):
+    """Time the ``with`` block into ``timings[step]``."""
+    clock = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[step] = time.perf_counter() - clock
+
+
+# %% [markdown]
+# ## Parameters
+#
+# Change a value and run the cells below again (`SUBSET = 2000` and `EPOCHS = 1` take well
+# under a minute). As a script, the command line sets them: `--epochs 1 --subset 2000 --out
+# /tmp/quick`, one option per name (`BATCH_SIZE` is `--batch-size`), with these values as the
+# defaults. This cell is tagged `parameters`, so papermill can set them too.
+
+# %% tags=["parameters"]
+EPOCHS = 20  # passes over the training images
+BATCH_SIZE = 32  # images per Adam step
+SUBSET = None  # N: train on the first N training images only, test on the first N/6
+OUT = "outputs"  # the folder for every figure, animation and table, and report.html
+SEED = 0  # fixes the initial weights and the shuffling: a rerun gives the same numbers
+DATA_DIR = None  # a folder holding the four Fashion-MNIST IDX files, searched first
+NO_DOWNLOAD = False  # True: never download the data set
+NO_ANIMATIONS = False  # True: skip the two animations (GIF + HTML), the slowest plots
+PATIENCE = None  # N: stop early when val_accuracy has not improved for N epochs
+KEEP_LAST = False  # True: test the last epoch's weights, as Keras did (default: the best)
+
+if AS_A_SCRIPT:  # python fashion_mnist.py --epochs 1 ...: the command line overrides them
+    globals().update(read_command_line(defaults=globals()))
+
+# %% [markdown]
+# ## 1. Data
+#
+# 60,000 training and 10,000 test images of 28x28 grey pixels, ten classes of clothing, loaded
+# as Keras loads them (uint8). Dividing by 255 gives float32 pixels in [0, 1], with a channel
+# axis: `(N, 28, 28, 1)`.
+
+# %%
+heading("1. Data")
+out = Path(OUT)  # every file of the study goes here
+out.mkdir(parents=True, exist_ok=True)
+with timed("load data"):
+    try:
+        (x_train_raw, y_train), (x_test_raw, y_test) = fashion_mnist.load_data(
+            DATA_DIR, download=not NO_DOWNLOAD)
+    except DatasetError as error:  # not found, or a damaged file: the message says where
+        stop(error)
+    x_train = fashion_mnist.normalize_images(x_train_raw)  # uint8 (N, 28, 28) -> float32 /255
+    x_test = fashion_mnist.normalize_images(x_test_raw)
+print(f"Training set shape: {x_train_raw.shape}")
+print(f"Test set shape: {x_test_raw.shape}")
+print(f"Classes: {', '.join(CLASS_NAMES)}")
+viz.plot_example(x_train[100], y_train[100], CLASS_NAMES, path=out / "01_example.png")
+show(out / "01_example.png")
+
+# %% [markdown]
+# ## 2. One image of each class
+
+# %%
+viz.plot_class_examples(x_train, y_train, CLASS_NAMES, path=out / "02_class_examples.png")
+show(out / "02_class_examples.png")
+
+# %% [markdown]
+# ## 3. Dataset summary
+#
+# Images per class in each split: every class has 6,000 training and 1,000 test images.
+
+# %%
+heading("3. Dataset summary")
+summary = fashion_mnist.class_counts(y_train, y_test)
+print(summary.to_string())
+print(f"{'all':<12}{summary['train'].sum():>6}{summary['test'].sum():>6}"
+      f"{summary['total'].sum():>7}")
+summary.to_csv(out / "03_dataset_summary.csv")
+
+# %% [markdown]
+# ## 4. Data exploration
+#
+# Basic statistics of the pixels, and the class distribution of each split.
+
+# %%
+heading("4. Data exploration")
+stats = pd.DataFrame(
+    {"images": [len(x) for x in (x_train, x_test)],
+     "height": [x.shape[1] for x in (x_train, x_test)],
+     "width": [x.shape[2] for x in (x_train, x_test)],
+     "pixel_min": [float(x.min()) for x in (x_train, x_test)],
+     "pixel_max": [float(x.max()) for x in (x_train, x_test)],
+     "pixel_mean": [float(x.mean()) for x in (x_train, x_test)],
+     "pixel_std": [float(x.std()) for x in (x_train, x_test)]},
+    index=pd.Index(["train", "test"], name="split")).round(4)
+print(stats.to_string())
+stats.to_csv(out / "04_statistics.csv")
+viz.plot_class_distribution(y_train, y_test, CLASS_NAMES, path=out / "04_class_distribution.png")
+show(out / "04_class_distribution.png")
+
+# %% [markdown]
+# ### The images to train and test on
+#
+# All of them, unless `SUBSET` is set: then the first `SUBSET` training images (20% of them
+# held out for validation) and the first `SUBSET / 6` test images, the data set's 6:1 ratio.
+
+# %%
+if SUBSET is not None:
+    if SUBSET > len(x_train_raw):
+        stop(ValueError(f"--subset {SUBSET}: the training set has only {len(x_train_raw)} "
+                        "images"), exit_code=2)
+    test_count = max(1, SUBSET * len(x_test_raw) // len(x_train_raw))
+    x_train, y_train = x_train[:SUBSET], y_train[:SUBSET]
+    x_test, y_test = x_test[:test_count], y_test[:test_count]
+    print(f"\n--subset {SUBSET}: training on the first {len(x_train)} training images"
+          f" ({int(len(x_train) * (1 - VALIDATION_SPLIT))} to fit, the rest to validate),"
+          f" testing on the first {len(x_test)} test images")
+
+# %% [markdown]
+# ## 5. Model
+#
+# Exactly the Keras notebook's architecture: three 3x3 convolutions (32, 64, 128 filters) with ReLU,
+# max pooling after the first two, then a dense layer of 128 and a softmax over the 10 classes.
+# `seed` fixes the initial weights and the shuffling.
+
+# %%
+heading("5. Model")
+model = tinycnn.Sequential([
+    Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+    MaxPool2D(2),
+    Conv2D(64, 3, activation="relu"),
+    MaxPool2D(2),
+    Conv2D(128, 3, activation="relu"),
+    Flatten(),
+    Dense(128, activation="relu"),
+    Dense(10, activation="softmax"),
+], seed=SEED)
+model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+summary_text = model.summary(print_fn=None)  # the Keras-style table, as text
+(out / "05_model_summary.txt").write_text(summary_text + "\n", encoding="utf-8")
+print(summary_text)
+
+# %% [markdown]
+# ## 6. Training
+#
+# Adam, batch 32, the last 20% of the training images held out for validation. A callback
+# keeps every epoch's logs, as the Keras notebook's did, and here how long each epoch took.
+#
+# The Keras notebook kept the last epoch's weights, after val_loss had climbed for 14 epochs. The
+# study keeps the weights of the epoch with the best val_accuracy instead (`EarlyStopping`
+# with `restore_best_weights`; `KEEP_LAST = True` tests the last ones): the validation images
+# choose, the test images are only used for the final figure.
+
+# %%
 class TrainingHistory(Callback):
     """Stores one row per epoch: epoch (from 1), the logged metrics, seconds."""
 
@@ -113,262 +358,209 @@ class TrainingHistory(Callback):
         return pd.DataFrame(self.rows)
 
 
-def build_model(seed):
-    """The notebook's CNN: Conv 32 -> pool -> Conv 64 -> pool -> Conv 128 -> Dense 128 -> 10."""
-    model = tinycnn.Sequential([
-        Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
-        MaxPool2D(2),
-        Conv2D(64, 3, activation="relu"),
-        MaxPool2D(2),
-        Conv2D(128, 3, activation="relu"),
-        Flatten(),
-        Dense(128, activation="relu"),
-        Dense(10, activation="softmax"),
-    ], seed=seed)
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    return model
-
-
-class UsageError(Exception):
-    """A command-line value that only turns out wrong once the data is loaded."""
-
-
-def heading(title):
-    print(f"\n=== {title} ===")
-
-
-def run(args):
-    out = args.out
-    timings = {}
-    sections = {}  # report heading -> the files of that section, in order
-    started = time.perf_counter()
-
-    # %% 1. Load and normalise the data; one example image with its label.
-    heading("1. Data")
-    clock = time.perf_counter()
-    (x_train_raw, y_train), (x_test_raw, y_test) = fashion_mnist.load_data(
-        args.data_dir, download=not args.no_download)
-    x_train = fashion_mnist.normalize_images(x_train_raw)  # uint8 (N, 28, 28) -> float32 /255
-    x_test = fashion_mnist.normalize_images(x_test_raw)
-    timings["load data"] = time.perf_counter() - clock
-    print(f"Training set shape: {x_train_raw.shape}")
-    print(f"Test set shape: {x_test_raw.shape}")
-    print(f"Classes: {', '.join(CLASS_NAMES)}")
-    viz.plot_example(x_train[100], y_train[100], CLASS_NAMES, path=out / "01_example.png")
-    sections["1. Data"] = ["01_example.png"]
-
-    # %% 2. One image of each class.
-    viz.plot_class_examples(x_train, y_train, CLASS_NAMES, path=out / "02_class_examples.png")
-    sections["2. One image of each class"] = ["02_class_examples.png"]
-
-    # %% 3. The combined dataset summary: images per class in each split.
-    heading("3. Dataset summary")
-    summary = fashion_mnist.class_counts(y_train, y_test)
-    print(summary.to_string())
-    print(f"{'all':<12}{summary['train'].sum():>6}{summary['test'].sum():>6}"
-          f"{summary['total'].sum():>7}")
-    summary.to_csv(out / "03_dataset_summary.csv")
-    sections["3. Dataset summary"] = ["03_dataset_summary.csv"]
-
-    # %% 4. Data exploration: basic statistics and the class distribution.
-    heading("4. Data exploration")
-    stats = pd.DataFrame(
-        {"images": [len(x) for x in (x_train, x_test)],
-         "height": [x.shape[1] for x in (x_train, x_test)],
-         "width": [x.shape[2] for x in (x_train, x_test)],
-         "pixel_min": [float(x.min()) for x in (x_train, x_test)],
-         "pixel_max": [float(x.max()) for x in (x_train, x_test)],
-         "pixel_mean": [float(x.mean()) for x in (x_train, x_test)],
-         "pixel_std": [float(x.std()) for x in (x_train, x_test)]},
-        index=pd.Index(["train", "test"], name="split"))
-    stats = stats.round(4)
-    print(stats.to_string())
-    stats.to_csv(out / "04_statistics.csv")
-    viz.plot_class_distribution(y_train, y_test, CLASS_NAMES,
-                                path=out / "04_class_distribution.png")
-    sections["4. Data exploration"] = ["04_statistics.csv", "04_class_distribution.png"]
-
-    # %% The subset to train and evaluate on (everything, unless --subset).
-    if args.subset is not None:
-        if args.subset > len(x_train):
-            raise UsageError(f"--subset {args.subset}: the training set has only "
-                             f"{len(x_train)} images")
-        test_count = max(1, args.subset * len(x_test) // len(x_train))
-        x_train, y_train = x_train[:args.subset], y_train[:args.subset]
-        x_test, y_test = x_test[:test_count], y_test[:test_count]
-        print(f"\n--subset {args.subset}: training on the first {len(x_train)} training images"
-              f" ({int(len(x_train) * (1 - VALIDATION_SPLIT))} to fit, the rest to validate),"
-              f" testing on the first {len(x_test)} test images")
-    timings["data plots"] = time.perf_counter() - clock - timings["load data"]
-
-    # %% 5. The model, exactly the notebook's architecture.
-    heading("5. Model")
-    model = build_model(args.seed)
-    summary_text = model.summary()
-    (out / "05_model_summary.txt").write_text(summary_text + "\n", encoding="utf-8")
-    sections["5. Model"] = ["05_model_summary.txt"]
-
-    # %% 6. Training: Adam, batch 32, 20% of the training images held out for validation.
-    # The notebook kept the last epoch's weights, after val_loss had climbed for 14 epochs;
-    # keeping the epoch with the best val_accuracy instead is the obvious improvement.
-    heading("6. Training")
-    recorder = TrainingHistory()
-    best = EarlyStopping(monitor="val_accuracy", patience=args.patience or args.epochs,
-                         restore_best_weights=not args.keep_last)
-    clock = time.perf_counter()
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+# %%
+heading("6. Training")
+recorder = TrainingHistory()
+best = EarlyStopping(monitor="val_accuracy", patience=PATIENCE or EPOCHS,
+                     restore_best_weights=not KEEP_LAST)
+with timed("training"):
+    model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE,
               validation_split=VALIDATION_SPLIT, callbacks=[recorder, best], verbose=1)
-    timings["training"] = time.perf_counter() - clock
-    history = recorder.frame()
-    tested_epoch = len(history) if args.keep_last else best.best_epoch + 1
-    print(f"Testing the weights of epoch {tested_epoch} "
-          f"(val_accuracy {history['val_accuracy'][tested_epoch - 1]:.4f}"
-          f"{', the best' if not args.keep_last else ', the last'})")
-    timings["mean epoch"] = float(history["seconds"].mean())
-    print(history.round(4).to_string(index=False))
-    history.to_csv(out / "06_history.csv", index=False)
-    (out / "06_history.json").write_text(
-        json.dumps(history.to_dict(orient="list"), indent=2) + "\n", encoding="utf-8")
-    model.save(out / "model.npz")
+history = recorder.frame()
+tested_epoch = len(history) if KEEP_LAST else best.best_epoch + 1
+timings["mean epoch"] = float(history["seconds"].mean())
+history.to_csv(out / "06_history.csv", index=False)
+(out / "06_history.json").write_text(
+    json.dumps(history.to_dict(orient="list"), indent=2) + "\n", encoding="utf-8")
+model.save(out / "model.npz")
+print(f"Testing the weights of epoch {tested_epoch} "
+      f"(val_accuracy {history['val_accuracy'][tested_epoch - 1]:.4f}"
+      f"{', the last' if KEEP_LAST else ', the best'})")
+print(history.round(4).to_string(index=False))
 
-    clock = time.perf_counter()
+# %% [markdown]
+# The test set, seen for the first time: its loss and accuracy, and the predicted
+# probabilities of each class for every test image (`probs`, shape `(N, 10)`).
+
+# %%
+with timed("evaluation"):
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=256)
     probs = model.predict(x_test, batch_size=256)
-    timings["evaluation"] = time.perf_counter() - clock
-    print(f"Test loss: {test_loss:.4f}, test accuracy: {test_accuracy:.4f} "
-          f"({len(x_test)} test images)")
-    test_result = {"test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
-                   "test_images": len(x_test), "weights_of_epoch": tested_epoch}
-    (out / "06_test_metrics.json").write_text(json.dumps(test_result, indent=2) + "\n",
-                                              encoding="utf-8")
-    (out / "06_test_metrics.txt").write_text(
-        f"test loss: {test_loss:.4f}\ntest accuracy: {test_accuracy:.4f}\n"
-        f"test images: {len(x_test)}\nweights of epoch: {tested_epoch}\n", encoding="utf-8")
-    sections["6. Training"] = ["06_history.csv", "06_test_metrics.txt"]
+test_result = {"test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
+               "test_images": len(x_test), "weights_of_epoch": tested_epoch}
+(out / "06_test_metrics.json").write_text(json.dumps(test_result, indent=2) + "\n",
+                                          encoding="utf-8")
+(out / "06_test_metrics.txt").write_text(
+    f"test loss: {test_loss:.4f}\ntest accuracy: {test_accuracy:.4f}\n"
+    f"test images: {len(x_test)}\nweights of epoch: {tested_epoch}\n", encoding="utf-8")
+print(f"Test loss: {test_loss:.4f}, test accuracy: {test_accuracy:.4f} "
+      f"({len(x_test)} test images)")
 
-    # %% 7. The training history: the four curves against the epoch.
-    clock = time.perf_counter()
-    viz.plot_history(history, path=out / "07_training_history.png")
-    sections["7. Training history"] = ["07_training_history.png"]
+# %% [markdown]
+# ## 7. The training history
+#
+# The four curves against the epoch. Over 20 epochs the model overfits after about epoch 6:
+# val_loss climbs while the training loss keeps falling.
 
-    # %% 8. The same curves growing epoch by epoch (GIF and an HTML player, same stem).
-    if not args.no_animations:
+# %%
+viz.plot_history(history, path=out / "07_training_history.png")
+show(out / "07_training_history.png")
+
+# %% [markdown]
+# ## 8. The same curves, growing epoch by epoch
+#
+# A GIF, and an HTML player beside it (`08_training.html`) to step through the epochs.
+
+# %%
+if not NO_ANIMATIONS:
+    with timed("training animation"):
         viz.animate_history(history, out / "08_training.gif", out / "08_training.html")
-        sections["8. Training, animated"] = ["08_training.gif"]
+    show(out / "08_training.gif")
 
-    # %% 9. Predictions on the test set: the most probable class of each image.
-    heading("9. Predictions")
-    y_pred = probs.argmax(axis=1)
-    predictions = pd.DataFrame({
-        "index": np.arange(len(y_test)),
-        "true": [CLASS_NAMES[label] for label in y_test],
-        "predicted": [CLASS_NAMES[label] for label in y_pred],
-        "confidence": probs.max(axis=1).round(4),
-    })
-    print(predictions.head(10).to_string(index=False))
-    predictions.to_csv(out / "09_predictions.csv", index=False)
-    sections["9. Predictions"] = ["09_predictions.csv"]
+# %% [markdown]
+# ## 9. Predictions
+#
+# The predicted class of each test image is the most probable one.
 
-    # %% 10. An animation of predictions: wrong ones titled in red.
-    if not args.no_animations:
+# %%
+heading("9. Predictions")
+y_pred = probs.argmax(axis=1)
+predictions = pd.DataFrame({
+    "index": np.arange(len(y_test)),
+    "true": [CLASS_NAMES[label] for label in y_test],
+    "predicted": [CLASS_NAMES[label] for label in y_pred],
+    "confidence": probs.max(axis=1).round(4),
+})
+print(predictions.head(10).to_string(index=False))
+predictions.to_csv(out / "09_predictions.csv", index=False)
+
+# %% [markdown]
+# ## 10. An animation of predictions
+#
+# The first 20 test images, titled with the predicted and the actual class (red when wrong).
+
+# %%
+if not NO_ANIMATIONS:
+    with timed("prediction animation"):
         viz.animate_predictions(x_test, y_test, y_pred, CLASS_NAMES, out / "10_predictions.gif",
                                 out / "10_predictions.html", count=ANIMATED_PREDICTIONS)
-        sections["10. Predictions, animated"] = ["10_predictions.gif"]
+    show(out / "10_predictions.gif")
 
-    # %% 11. The confusion matrix (rows: true class, columns: predicted class).
-    matrix = confusion_matrix(y_test, y_pred, len(CLASS_NAMES))
-    viz.plot_confusion_matrix(matrix, CLASS_NAMES, path=out / "11_confusion_matrix.png")
-    matrix_table = pd.DataFrame(matrix, index=pd.Index(CLASS_NAMES, name="true / predicted"),
-                                columns=CLASS_NAMES)
-    matrix_table.to_csv(out / "11_confusion_matrix.csv")
-    sections["11. Confusion matrix"] = ["11_confusion_matrix.png", "11_confusion_matrix.csv"]
+# %% [markdown]
+# ## 11. The confusion matrix
+#
+# Rows: the true class; columns: the predicted class. Off the diagonal, which classes the
+# model mixes up (shirts, T-shirts, pullovers and coats, mostly).
 
-    # %% 12. The network, drawn with Graphviz from the model itself.
-    heading("12. Network")
-    drawing = viz.draw_network(model, out / "12_network", title="Fashion-MNIST CNN")
-    print("Wrote " + ", ".join(path.name for path in drawing.files.values()))
-    if drawing.message:
-        print(drawing.message)
-    sections["12. Network"] = [path.name for path in drawing.files.values()
-                               if path.suffix == ".png"]
+# %%
+matrix = confusion_matrix(y_test, y_pred, len(CLASS_NAMES))
+viz.plot_confusion_matrix(matrix, CLASS_NAMES, path=out / "11_confusion_matrix.png")
+matrix_table = pd.DataFrame(matrix, index=pd.Index(CLASS_NAMES, name="true / predicted"),
+                            columns=CLASS_NAMES)
+matrix_table.to_csv(out / "11_confusion_matrix.csv")
+show(out / "11_confusion_matrix.png")
 
-    # %% Beyond the notebook: what the filters learned, and what each conv layer sees.
-    viz.plot_filters(model.layers[0].params["W"], path=out / "13_filters.png")
-    viz.plot_feature_maps(model, x_test[0], path=out / "14_feature_maps.png")
-    sections["Beyond: filters and feature maps"] = ["13_filters.png", "14_feature_maps.png"]
+# %% [markdown]
+# ## 12. The network
+#
+# Drawn by Graphviz from the model itself: each layer with its output shape and parameter
+# count. Without Graphviz's `dot` program only the source, `12_network.gv`, is written.
 
-    # %% Beyond the notebook: the mistakes the model was most sure of.
-    viz.plot_confident_mistakes(x_test, y_test, probs, CLASS_NAMES,
-                                path=out / "15_confident_mistakes.png")
-    sections["Beyond: most confident mistakes"] = ["15_confident_mistakes.png"]
+# %%
+heading("12. Network")
+drawing = viz.draw_network(model, out / "12_network", title="Fashion-MNIST CNN")
+print("Wrote " + ", ".join(path.name for path in drawing.files.values()))
+if drawing.message:
+    print(drawing.message)
+if "png" in drawing.files:
+    show(drawing.files["png"])
 
-    # %% Beyond the notebook: precision, recall and F1 of each class.
-    heading("Per-class precision, recall and F1")
-    precision, recall, f1, support = precision_recall_f1(matrix)
-    per_class = pd.DataFrame({"precision": precision, "recall": recall, "f1": f1,
-                              "support": support},
-                             index=pd.Index(CLASS_NAMES, name="class"))
-    print(per_class.round(4).to_string())
-    per_class.round(4).to_csv(out / "16_per_class_metrics.csv")
-    sections["Beyond: per-class precision, recall and F1"] = ["16_per_class_metrics.csv"]
-    timings["plots and animations"] = time.perf_counter() - clock
+# %% [markdown]
+# ## Beyond the Keras notebook
+#
+# What the 32 filters of the first layer learned, and what each convolution layer sees of one
+# test image (its feature maps).
 
-    # %% The report: every file above on one page, with the settings and timings.
-    timings["total"] = time.perf_counter() - started
-    settings = {
-        "command": " ".join(["fashion_mnist.py", *sys.argv[1:]]),
-        "epochs": args.epochs,
-        "batch size": args.batch_size,
-        "validation split": VALIDATION_SPLIT,
-        "optimizer": "Adam (defaults)",
-        "seed": args.seed,
-        "training images (fit + validation)": len(x_train),
-        "test images": len(x_test),
-        "test loss": round(float(test_loss), 4),
-        "test accuracy": round(float(test_accuracy), 4),
-        "weights tested": f"epoch {tested_epoch} of {len(history)}"
-                          f" ({'last' if args.keep_last else 'best val_accuracy'})",
-        "tinycnn": tinycnn.__version__,
-        "Python / NumPy": f"{platform.python_version()} / {np.__version__}",
-    }
-    captions = {
-        "01_example.png": "Training image 100 with its label",
-        "06_history.csv": "History: one row per epoch (seconds = wall time of the epoch)",
-        "08_training.gif": "Training curves, epoch by epoch",
-        "10_predictions.gif": f"The first {ANIMATED_PREDICTIONS} test images: predicted and "
-                              "actual class (red when wrong)",
-        "12_network.png": "The network, drawn by Graphviz from the model",
-        "14_feature_maps.png": "Feature maps of each Conv2D layer for test image 0",
-    }
-    report = viz.build_report(out, settings=settings, timings=timings,
-                              sections=list(sections.items()), captions=captions,
-                              title="Fashion-MNIST with tinycnn")
-    print(f"\nReport: {report}")
-    print(f"Test accuracy: {test_accuracy:.4f}")
-    return test_accuracy
+# %%
+viz.plot_filters(model.layers[0].params["W"], path=out / "13_filters.png")
+viz.plot_feature_maps(model, x_test[0], path=out / "14_feature_maps.png")
+show(out / "13_filters.png", out / "14_feature_maps.png")
 
+# %% [markdown]
+# The mistakes the model was most sure of.
 
-def main(argv=None):
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        parser.error(f"--out {args.out}: cannot create the folder ({error.strerror})")
-    try:
-        run(args)
-    except UsageError as error:
-        parser.error(str(error))
-    except DatasetError as error:
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
-        if isinstance(error, DatasetNotFoundError):
-            hint = "on the command line, pass --data-dir FOLDER"
-            if args.no_download:
-                hint += ", or leave out --no-download"
-            print(f"{parser.prog}: {hint}", file=sys.stderr)
-        return 1
-    return 0
+# %%
+viz.plot_confident_mistakes(x_test, y_test, probs, CLASS_NAMES,
+                            path=out / "15_confident_mistakes.png")
+show(out / "15_confident_mistakes.png")
 
+# %% [markdown]
+# Precision, recall and F1 of each class: how often a predicted class is right, how many of a
+# class are found, and their harmonic mean.
 
-if __name__ == "__main__":
-    sys.exit(main())
+# %%
+heading("Per-class precision, recall and F1")
+precision, recall, f1, support = precision_recall_f1(matrix)
+per_class = pd.DataFrame({"precision": precision, "recall": recall, "f1": f1,
+                          "support": support},
+                         index=pd.Index(CLASS_NAMES, name="class")).round(4)
+print(per_class.to_string())
+per_class.to_csv(out / "16_per_class_metrics.csv")
+
+# %% [markdown]
+# ## The report
+#
+# Every file above on one page, `report.html` in the output folder, with the run's settings
+# and timings (in a notebook, the total includes the time between cells).
+
+# %%
+timings["total"] = time.perf_counter() - started
+sections = {
+    "1. Data": ["01_example.png"],
+    "2. One image of each class": ["02_class_examples.png"],
+    "3. Dataset summary": ["03_dataset_summary.csv"],
+    "4. Data exploration": ["04_statistics.csv", "04_class_distribution.png"],
+    "5. Model": ["05_model_summary.txt"],
+    "6. Training": ["06_history.csv", "06_test_metrics.txt"],
+    "7. Training history": ["07_training_history.png"],
+    "8. Training, animated": ["08_training.gif"],
+    "9. Predictions": ["09_predictions.csv"],
+    "10. Predictions, animated": ["10_predictions.gif"],
+    "11. Confusion matrix": ["11_confusion_matrix.png", "11_confusion_matrix.csv"],
+    "12. Network": [drawing.files.get("png", drawing.files["gv"]).name],
+    "Beyond: filters and feature maps": ["13_filters.png", "14_feature_maps.png"],
+    "Beyond: most confident mistakes": ["15_confident_mistakes.png"],
+    "Beyond: per-class precision, recall and F1": ["16_per_class_metrics.csv"],
+}
+if NO_ANIMATIONS:
+    del sections["8. Training, animated"], sections["10. Predictions, animated"]
+settings = {
+    "command": " ".join([PROG, *sys.argv[1:]]) if AS_A_SCRIPT else "the notebook, cell by cell",
+    "epochs": EPOCHS,
+    "batch size": BATCH_SIZE,
+    "validation split": VALIDATION_SPLIT,
+    "optimizer": "Adam (defaults)",
+    "seed": SEED,
+    "training images (fit + validation)": len(x_train),
+    "test images": len(x_test),
+    "test loss": round(float(test_loss), 4),
+    "test accuracy": round(float(test_accuracy), 4),
+    "weights tested": f"epoch {tested_epoch} of {len(history)}"
+                      f" ({'last' if KEEP_LAST else 'best val_accuracy'})",
+    "tinycnn": tinycnn.__version__,
+    "Python / NumPy": f"{platform.python_version()} / {np.__version__}",
+}
+captions = {
+    "01_example.png": "Training image 100 with its label",
+    "06_history.csv": "History: one row per epoch (seconds = wall time of the epoch)",
+    "08_training.gif": "Training curves, epoch by epoch",
+    "10_predictions.gif": f"The first {ANIMATED_PREDICTIONS} test images: predicted and "
+                          "actual class (red when wrong)",
+    "12_network.png": "The network, drawn by Graphviz from the model",
+    "14_feature_maps.png": "Feature maps of each Conv2D layer for test image 0",
+}
+report = viz.build_report(out, settings=settings, timings=timings,
+                          sections=list(sections.items()), captions=captions,
+                          title="Fashion-MNIST with tinycnn")
+print(f"\nReport: {report}")
+print(f"Test accuracy: {test_accuracy:.4f}")

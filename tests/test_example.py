@@ -2,13 +2,15 @@
 
 One full run (2,000 training images, 1 epoch, every figure and animation) into a temporary
 folder, shared by the TestFullRun checks: each file exists and is valid, the report names them
-all, the script ends by printing the test accuracy. The error tests call ``main(argv)`` in this
-process (fast) and one of each kind runs as a subprocess to show no traceback reaches the user.
+all, the script ends by printing the test accuracy. The error tests run the script in this
+process (fast: ``runpy`` with our ``sys.argv``, as ``python fashion_mnist.py ARGS`` would) and
+one of each kind runs as a subprocess to show no traceback reaches the user. The same file as a
+notebook: tests/test_notebook.py.
 """
 
-import importlib.util
 import json
 import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -47,13 +49,20 @@ def run_example(*args, timeout=TIMEOUT_SECONDS):
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
-@pytest.fixture(scope="module")
-def example():
-    """The example as a module, to call ``main(argv)`` in this process."""
-    spec = importlib.util.spec_from_file_location("fashion_mnist_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def run_in_process(monkeypatch):
+    """Runs the script in this process with ``sys.argv`` as ``python fashion_mnist.py ARGS``
+    sets it (so monkeypatch reaches it); returns its exit status."""
+
+    def run(*args):
+        monkeypatch.setattr(sys, "argv", [str(EXAMPLE), *map(str, args)])
+        try:
+            runpy.run_path(str(EXAMPLE), run_name="__main__")
+        except SystemExit as stop:
+            return stop.code
+        return 0
+
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -196,34 +205,32 @@ class TestFullRun:
     (["--patience", "0"], "--patience"),
     (["--no-such-option"], "--no-such-option"),
 ])
-def test_bad_options_exit_2_with_one_clear_line(example, capsys, tmp_path, argv, option):
-    with pytest.raises(SystemExit) as stop:
-        example.main([*argv, "--out", str(tmp_path)])
-    assert stop.value.code == 2
+def test_bad_options_exit_2_with_one_clear_line(run_in_process, capsys, tmp_path, argv, option):
+    assert run_in_process(*argv, "--out", tmp_path) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert errors[-1].startswith("fashion_mnist.py: error:")
     assert option in errors[-1]
 
 
-def test_a_subset_larger_than_the_data_set_is_an_option_error(example, capsys, tmp_path):
+def test_a_subset_larger_than_the_data_set_is_an_option_error(run_in_process, capsys, tmp_path):
     try:
         fashion_mnist.load_data(download=False)
     except DatasetNotFoundError:
         pytest.skip("Fashion-MNIST is not installed or cached here")
-    with pytest.raises(SystemExit) as stop:
-        example.main(["--subset", "70000", "--out", str(tmp_path / "out")])
-    assert stop.value.code == 2
+    assert run_in_process("--subset", "70000", "--out", tmp_path / "out") == 2
     assert "--subset 70000: the training set has only 60000" in capsys.readouterr().err
 
 
-def test_help_explains_every_option(example, capsys):
-    with pytest.raises(SystemExit) as stop:
-        example.main(["--help"])
-    assert stop.value.code == 0
+def test_help_explains_every_option(run_in_process, capsys):
+    assert run_in_process("--help") == 0
     text = capsys.readouterr().out
     for option in ["--epochs", "--batch-size", "--subset", "--out", "--seed", "--data-dir",
                    "--no-download", "--no-animations", "--patience", "--keep-last"]:
         assert option in text
+    # The defaults come from the parameters cell of the notebook.
+    for default in ["passes over the training images (default: 20)",
+                    "images per Adam step (default: 32)", "(default: outputs)", "(default: 0)"]:
+        assert default in " ".join(text.split()), default
 
 
 def test_bad_option_in_a_real_process_shows_no_traceback(tmp_path):
@@ -234,7 +241,7 @@ def test_bad_option_in_a_real_process_shows_no_traceback(tmp_path):
         "fashion_mnist.py: error: argument --epochs: must be at least 1, got 0")
 
 
-def test_missing_dataset_is_a_clear_error(example, capsys, monkeypatch, tmp_path):
+def test_missing_dataset_is_a_clear_error(run_in_process, capsys, monkeypatch, tmp_path):
     # Nothing anywhere: an empty --data-dir, an empty user cache, no $TINYCNN_DATA_DIR, no
     # download. load_data has no switch for its system folder (/usr/share/datasets/...), so we
     # point the loader's internal search at an empty one.
@@ -249,8 +256,7 @@ def test_missing_dataset_is_a_clear_error(example, capsys, monkeypatch, tmp_path
     monkeypatch.setattr(fashion_mnist, "load_data", load_without_system_copy)
     empty = tmp_path / "empty"
     empty.mkdir()
-    code = example.main(["--data-dir", str(empty), "--no-download",
-                         "--out", str(tmp_path / "out")])
+    code = run_in_process("--data-dir", empty, "--no-download", "--out", tmp_path / "out")
     assert code == 1
     errors = capsys.readouterr().err
     assert errors.startswith("fashion_mnist.py: error: Fashion-MNIST was not found.")

@@ -16,7 +16,6 @@ Shapes: x (N, H, W, C) float32, y (N,) class ids, probs (N, K).
 import numpy as np
 
 from tinycnn import saving, training
-from tinycnn.layers.activation import Activation
 from tinycnn.layers.shapes import positive_int
 from tinycnn.losses import get_loss
 from tinycnn.metrics import accuracy
@@ -27,6 +26,7 @@ from tinycnn.validation import check_images, check_labels, check_not_single_imag
 
 INFERENCE_CHUNK = 32  # images per forward pass in predict and evaluate
 TRAIN_PIECE = 32  # images per forward and backward pass inside one training step
+ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
 
 
 class Sequential(Network):
@@ -57,14 +57,15 @@ class Sequential(Network):
         return self
 
     # ---- compile -------------------------------------------------------------------------
-    def compile(self, loss="sparse_categorical_crossentropy", optimizer="adam", metrics=None):
-        """Choose the loss, the optimizer and the metrics ("accuracy") to train with."""
+    def compile(self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=None):
+        """Choose the optimizer, the loss and the metrics ("accuracy") to train with (Keras's
+        argument order)."""
         self.loss = get_loss(loss)
         self.optimizer = get_optimizer(optimizer)
         self.optimizer.kernels = self.kernels
         self.metrics = []
         for metric in metrics or []:
-            if metric not in ("accuracy", "acc"):
+            if metric not in ACCURACY_NAMES:
                 raise ValueError(f"compile: unknown metric {metric!r}: only 'accuracy' is known")
             self.metrics.append("accuracy")
         self._check_output("compile")
@@ -78,31 +79,36 @@ class Sequential(Network):
         if not self.layers:
             return
         last = self.layers[-1]
-        if getattr(last, "activation", None) != "softmax":
+        ends_in_softmax = getattr(last, "activation", None) == "softmax"
+        from_logits = getattr(self.loss, "from_logits", False)  # a user's own loss may lack it
+        if from_logits and ends_in_softmax:
+            raise ValueError(
+                f"{what}: the loss has from_logits=True, but the last layer {last} already "
+                "applies a softmax (it would be applied twice); drop the softmax or use "
+                "from_logits=False")
+        if not from_logits and not ends_in_softmax:
             raise ValueError(
                 f"{what}: {self.loss.name} needs probabilities, but the last layer {last} does "
-                "not end in a softmax; use Dense(K, activation='softmax') or add a Softmax() "
-                "layer")
+                "not end in a softmax; use Dense(K, activation='softmax'), add a Softmax() "
+                "layer, or give the loss from_logits=True (e.g. "
+                "tinycnn.losses.SparseCategoricalCrossentropy(from_logits=True))")
         if self.built and len(self.output_shape) != 1:
             raise ValueError(
-                f"{what}: {self.loss.name} needs class probabilities of shape (N, K), but the "
+                f"{what}: {self.loss.name} needs class scores of shape (N, K), but the "
                 f"model's output has shape {(None, *self.output_shape)} (last layer "
                 f"{last.name!r}); flatten or pool it first (Flatten() or "
                 "GlobalAveragePooling2D()), then Dense(K, activation='softmax')")
 
     # ---- forward and backward ------------------------------------------------------------
-    def backward_loss(self, probs, y, weight=1.0):
-        """Backpropagate the loss of (probs, y), times ``weight``, through every layer; fills
-        layer.grads. The model ends in a softmax (compile checks it), so we skip the softmax's
-        Jacobian and start from dL/dlogits = (probs - onehot(y)) / N directly."""
-        dout = self.loss.gradient_wrt_logits(probs, y)
+    def backward_loss(self, out, y, weight=1.0):
+        """Backpropagate the loss of (out, y), times ``weight``, through every layer; fills
+        layer.grads. Either way the loss hands back dL/dlogits = (probs - onehot(y)) / N:
+        a model that ends in a softmax skips the softmax's Jacobian (compile checks the
+        softmax is there); with from_logits=True the output is the logits already."""
+        dlogits = self.loss.gradient_wrt_logits(out, y)
         if weight != 1.0:
-            dout *= weight
-        last = self.layers[-1]
-        if not isinstance(last, Activation):  # Dense or Conv2D with activation="softmax"
-            dout = last.backward_from_preactivation(dout)
-        for layer in reversed(self.layers[:-1]):
-            dout = layer.backward(dout)
+            dlogits *= weight
+        self.backward(dlogits, before_activation=not getattr(self.loss, "from_logits", False))
 
     def train_step(self, x, y):
         """One optimisation step on prepared arrays x (N, H, W, C), y; returns (loss, probs).
@@ -162,8 +168,8 @@ class Sequential(Network):
         return x, check_labels(y, len(x), self.output_shape[-1], sparse,
                                what="y" if what == "x" else f"{what} labels")
 
-    def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
-            callbacks=None, verbose=1, shuffle=True, seed=None):
+    def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, seed=None):
         """Train; returns a History whose ``.history`` maps each logged name to per-epoch values.
 
         x: (N, H, W, C) or (N, H, W) float images; y: (N,) class ids. ``validation_split``
@@ -171,11 +177,13 @@ class Sequential(Network):
         ``seed`` fixes this call's shuffling and dropout (default: the model's own stream,
         ``model.training_rng``, which continues from one fit call to the next).
         Ctrl-C stops after the current batch; the model keeps its weights and the history.
+        verbose: 1 (or "auto") a progress bar per epoch, 2 one line per epoch, 0 silent.
         """
         self._check_output("fit")
+        batch_size = 32 if batch_size is None else batch_size  # Keras's None means 32
         x, y = self.prepare(x, y)
         return training.fit(self, x, y, epochs, batch_size, validation_split, validation_data,
-                            callbacks, verbose, shuffle, seed)
+                            callbacks, training.verbosity(verbose), shuffle, seed)
 
     def evaluate_prepared(self, x, y, batch_size, verbose=0):
         probs = self.predict_prepared(x, batch_size, verbose)
@@ -196,15 +204,22 @@ class Sequential(Network):
         """[loss, accuracy] on (x, y) (just the loss if compiled without metrics)."""
         self._check_output("evaluate")
         x, y = self.prepare(x, y)
+        verbose = training.verbosity(verbose)
+        batch_size = 32 if batch_size is None else batch_size
         loss, acc = self.evaluate_prepared(x, y, positive_int(batch_size, "evaluate batch_size"),
-                                           verbose)
+                                           verbose == 1)
+        logs = {"loss": loss, "accuracy": acc} if self.metrics else {"loss": loss}
+        if verbose:
+            print(training.format_logs(logs))
         return [loss, acc] if self.metrics else loss
 
     def predict(self, x, batch_size=32, verbose=0):
         """Class probabilities (N, K) for images x (N, H, W, C) or (N, H, W); one image is
         a batch of one: x[None]."""
         x = self.prepare(x)
-        return self.predict_prepared(x, positive_int(batch_size, "predict batch_size"), verbose)
+        batch_size = 32 if batch_size is None else batch_size
+        return self.predict_prepared(x, positive_int(batch_size, "predict batch_size"),
+                                     training.verbosity(verbose) == 1)
 
     # ---- saving --------------------------------------------------------------------------
     def save(self, path):

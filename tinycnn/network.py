@@ -11,6 +11,8 @@ fit, evaluate and predict.
 import numpy as np
 
 from tinycnn.kernels import NUMBA, get_kernels
+from tinycnn.layers.activation import Activation
+from tinycnn.layers.base import Layer
 from tinycnn.summary import summary_text
 
 
@@ -36,7 +38,16 @@ class Network:
 
     # ---- building ------------------------------------------------------------------------
     def add(self, layer):
-        """Append a layer, giving it a Keras-style name (conv2d, conv2d_1, ...) if it has none."""
+        """Append a layer, giving it a Keras-style name (conv2d, conv2d_1, ...) if it has none.
+        A built network (a trained Sequential) may be added too: it acts as one layer and
+        shares its weights (see NestedNetwork)."""
+        if isinstance(layer, Network):
+            layer = NestedNetwork(layer)
+        if isinstance(layer, InputSpec):  # keras.Input(shape): the next layer's input shape
+            if self.layers:
+                raise ValueError(f"add: an Input{layer.shape} can only come first")
+            self._declared_input = layer.shape
+            return
         if self.built:
             raise RuntimeError(f"add: model {self.name!r} is already built; add every layer "
                                "before the first fit, predict, summary or build")
@@ -47,6 +58,8 @@ class Network:
                 "its own weights, so each model needs new layer objects: create them again")
         if layer.name is None:
             layer.name = _unique_name(type(layer).__name__, {other.name for other in self.layers})
+        if not self.layers and layer.declared_input_shape is None:
+            layer.declared_input_shape = getattr(self, "_declared_input", None)
         self.layers.append(layer)
 
     @property
@@ -137,15 +150,106 @@ class Network:
             x = out
         return x
 
-    def backward(self, dout):
+    def backward(self, dout, before_activation=False):
         """dout: dL/d(output) -> dL/dx through every layer (None when the first layer skips
-        it); fills every layer's grads."""
-        for layer in reversed(self.layers):
+        it); fills every layer's grads. ``before_activation``: dout is the gradient before the
+        last layer's activation (the logits under a softmax), so that activation is skipped:
+        a stand-alone activation layer entirely, Dense's or Conv2D's own inside the layer."""
+        layers = self.layers
+        if before_activation:
+            last, layers = layers[-1], layers[:-1]
+            if not isinstance(last, Activation):
+                dout = last.backward_from_preactivation(dout)
+        for layer in reversed(layers):
             dout = layer.backward(dout)
         return dout
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r}, layers={len(self.layers)})"
+
+
+class InputSpec:
+    """What ``keras.Input(shape=(28, 28, 1))`` makes: not a layer, only the input shape (no
+    batch axis) for the first layer of the Sequential it opens."""
+
+    def __init__(self, shape):
+        self.shape = tuple(int(d) for d in shape)
+
+    def __repr__(self):
+        return f"Input(shape={self.shape})"
+
+
+class NestedNetwork(Layer):
+    """A built network used as one layer of another, as Keras allows:
+        probability_model = Sequential([model, Softmax()])
+    It holds the network's own layer objects, so the two models share every weight: training
+    either one changes both. params, grads and state are the inner layers' arrays, keyed
+    "<layer index>/<name>" (e.g. "0/W")."""
+
+    def __init__(self, network):
+        if not network.built:
+            raise ValueError(
+                f"add: model {network.name!r} is not built yet; a model used as a layer must "
+                "be built (give its first layer input_shape=..., or call build/fit first)")
+        super().__init__(name=network.name, input_shape=network.input_shape)
+        self.network = network
+
+    @property
+    def mixes_batch(self):
+        return any(layer.mixes_batch for layer in self.network.layers)
+
+    @property
+    def activation(self):
+        return getattr(self.network.layers[-1], "activation", None)
+
+    def compute_output_shape(self, input_shape):
+        if tuple(input_shape) != self.network.input_shape:
+            raise ValueError(f"{self}: model {self.network.name!r} takes inputs of shape "
+                             f"{self.network.input_shape}, got {tuple(input_shape)}")
+        return self.network.output_shape
+
+    def _gather(self, kind):
+        return {f"{i}/{key}": value for i, layer in enumerate(self.network.layers)
+                for key, value in getattr(layer, kind).items()}
+
+    def build(self, input_shape, rng=None, dtype=None):
+        """Take the inner network's shapes and arrays as they are: nothing new is drawn."""
+        self.output_shape = self.compute_output_shape(input_shape)
+        self.input_shape = self.network.input_shape
+        self.params, self.state = self._gather("params"), self._gather("state")
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        return self
+
+    def unbuild(self):
+        self.input_shape = self.output_shape = None  # the inner network keeps its weights
+
+    def use_kernels(self, name):
+        self.network.use_kernels(name)
+        return super().use_kernels(name)
+
+    def forward(self, x, training=False):
+        """x: (N, *inner input shape) -> the inner network's output."""
+        self._check_input(x)
+        return self.network.forward(x, training=training)
+
+    def backward(self, dout, before_activation=False):
+        first = self.network.layers[0]
+        own_setting, first.needs_input_grad = first.needs_input_grad, self.needs_input_grad
+        try:
+            dx = self.network.backward(dout, before_activation)
+        finally:
+            first.needs_input_grad = own_setting
+        self.grads = self._gather("grads")
+        return dx
+
+    def backward_from_preactivation(self, dz):
+        return self.backward(dz, before_activation=True)
+
+    def get_config(self):
+        return {"name": self.name, "input_shape": list(self.network.input_shape),
+                "dtype": self.network.dtype.name,
+                "layers": [{"class": type(layer).__name__, "config": layer.get_config()}
+                           for layer in self.network.layers]}
 
 
 def _unique_name(class_name, taken):

@@ -10,7 +10,7 @@ code from the file):
 It is written to a temporary file and renamed, so a failure never leaves half a file behind.
 ``tinycnn.load_model`` (in model.py) reads it back with ``read_model_file``,
 ``layers_from_config`` and ``restore``; this module never imports the model, so imports run
-one way: model -> saving -> layers, optimizers.
+one way: model -> saving -> network, layers, losses, optimizers.
 """
 
 import json
@@ -21,6 +21,8 @@ import zipfile
 import numpy as np
 
 from tinycnn.layers import LAYER_CLASSES
+from tinycnn.losses import loss_from_config
+from tinycnn.network import NestedNetwork, Network
 from tinycnn.optimizers import optimizer_from_config
 
 FORMAT = "tinycnn-model"
@@ -51,7 +53,7 @@ def save_model(model, path):
               for name, value in getattr(layer, kind).items()}
     if model.loss is not None:
         optimizer = model.optimizer
-        config["compile"] = {"loss": model.loss.name, "metrics": model.metrics,
+        config["compile"] = {"loss": model.loss.get_config(), "metrics": model.metrics,
                              "optimizer": optimizer.get_config(),
                              "iterations": optimizer.iterations}
         for slot, values in optimizer.state.items():
@@ -135,6 +137,12 @@ def layers_from_config(config, path, custom_objects=None):
     layers = []
     for spec in config["layers"]:
         name = spec.get("class")
+        if name == "NestedNetwork":  # a model used as a layer: rebuild it, then wrap it
+            inner = spec["config"]
+            network = Network(layers_from_config(inner, path, custom_objects),
+                              name=inner["name"], dtype=inner["dtype"])
+            layers.append(NestedNetwork(network.build(tuple(inner["input_shape"]))))
+            continue
         if name not in classes:
             raise ModelFileError(
                 f"{os.fspath(path)!r}: unknown layer class {name!r}. If it is your own layer, "
@@ -155,7 +163,8 @@ def restore(model, config, arrays, path):
     if config["compile"] is None:
         return
     settings = config["compile"]
-    model.compile(loss=settings["loss"], optimizer=optimizer_from_config(settings["optimizer"]),
+    model.compile(loss=loss_from_config(settings["loss"]),
+                  optimizer=optimizer_from_config(settings["optimizer"]),
                   metrics=settings["metrics"])
     model.optimizer.iterations = settings["iterations"]
     for key, value in arrays.items():

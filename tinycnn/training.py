@@ -13,6 +13,7 @@ Keras does. Ctrl-C stops after the current batch and keeps the weights and the f
 
 import signal
 import threading
+import time
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -49,7 +50,8 @@ def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_d
                 callback.on_epoch_begin(epoch)
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
             bar = tqdm(total=-(-len(x) // batch_size), desc=f"Epoch {epoch + 1}/{epochs}",
-                       unit="batch", disable=not verbose, dynamic_ncols=True)
+                       unit="batch", disable=verbose != 1, dynamic_ncols=True)
+            started = time.perf_counter()
             logs, batches = train_epoch(model, x, y, order, batch_size, bar, all_callbacks,
                                         interrupt)
             if interrupt.requested:
@@ -64,6 +66,9 @@ def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_d
                     logs["val_accuracy"] = val_accuracy
             bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=True)
             bar.close()
+            if verbose == 2:
+                print(f"Epoch {epoch + 1}/{epochs} - {time.perf_counter() - started:.0f}s - "
+                      f"{format_logs(logs)}")
             for callback in all_callbacks:
                 callback.on_epoch_end(epoch, logs)
             if model.stop_training:
@@ -110,6 +115,20 @@ def train_epoch(model, x, y, order, batch_size, bar, callbacks, interrupt):
         if interrupt.requested or model.stop_training:
             break
     return {name: float(value) for name, value in logs.items()}, step + 1
+
+
+def verbosity(verbose):
+    """Keras's verbose levels: 0 silent, 1 (or "auto") a progress bar, 2 one line per epoch."""
+    if verbose == "auto" or verbose is True:
+        return 1
+    if verbose in (0, 1, 2, False):
+        return int(verbose)
+    raise ValueError(f"verbose: expected 0, 1, 2 or 'auto', got {verbose!r}")
+
+
+def format_logs(logs):
+    """{"loss": 0.31, "accuracy": 0.9} -> "loss: 0.3100 - accuracy: 0.9000", as Keras prints."""
+    return " - ".join(f"{name}: {value:.4f}" for name, value in logs.items())
 
 
 def progress(iterable, verbose, desc="Predict"):

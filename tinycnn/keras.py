@@ -1,0 +1,108 @@
+"""Keras's module paths over tinycnn, so a beginner's Keras notebook runs with its imports changed:
+
+    from tensorflow import keras          ->   from tinycnn import keras
+    from tensorflow.keras import layers   ->   from tinycnn.keras import layers
+
+Nothing here is a second copy of anything: each name points at tinycnn's own class or function
+(``keras.layers.MaxPooling2D`` is ``tinycnn.layers.MaxPool2D``). A name tinycnn does not have
+(an LSTM, say) raises an error that says so and lists what there is.
+"""
+
+import sys
+
+import numpy as np
+
+from tinycnn import callbacks as _callbacks
+from tinycnn import layers as _layers
+from tinycnn import losses as _losses
+from tinycnn import optimizers as _optimizers
+from tinycnn.model import Sequential, load_model
+from tinycnn.network import InputSpec
+
+
+class _Namespace:
+    """A module-like group of names whose missing names explain themselves."""
+
+    def __init__(self, path, **names):
+        self._path = path
+        self.__dict__.update(names)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        known = ", ".join(sorted(k for k in vars(self) if not k.startswith("_")))
+        raise AttributeError(f"{self._path}.{name}: tinycnn has no {name}; it implements "
+                             f"{known}")
+
+    def __dir__(self):
+        return [k for k in vars(self) if not k.startswith("_")]
+
+
+def Input(shape, name=None):  # noqa: N802 (Keras's name)
+    """keras.Input(shape=(28, 28, 1)): the input shape of a Sequential, given first."""
+    return InputSpec(shape)
+
+
+def InputLayer(input_shape=None, shape=None, name=None):  # noqa: N802 (Keras's name)
+    """keras.layers.InputLayer(input_shape=(28, 28, 1)): the same as keras.Input."""
+    return InputSpec(shape if shape is not None else input_shape)
+
+
+def to_categorical(y, num_classes=None, dtype="float32"):
+    """Class ids (N,) -> one-hot rows (N, K), as keras.utils.to_categorical."""
+    y = np.asarray(y, dtype=np.int64).reshape(-1)
+    num_classes = int(y.max()) + 1 if num_classes is None else int(num_classes)
+    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"to_categorical: class ids must lie in [0, {num_classes}), got "
+                         f"values from {y.min()} to {y.max()}")
+    return np.eye(num_classes, dtype=dtype)[y]
+
+
+def _fashion_mnist():
+    from tinycnn.datasets import fashion_mnist  # beside the core: loaded only when asked for
+
+    return fashion_mnist
+
+
+layers = _Namespace(
+    "keras.layers", Input=Input, InputLayer=InputLayer,
+    Conv2D=_layers.Conv2D, Convolution2D=_layers.Conv2D,
+    MaxPooling2D=_layers.MaxPool2D, MaxPool2D=_layers.MaxPool2D,
+    AveragePooling2D=_layers.AveragePooling2D, AvgPool2D=_layers.AveragePooling2D,
+    GlobalAveragePooling2D=_layers.GlobalAveragePooling2D,
+    GlobalAvgPool2D=_layers.GlobalAveragePooling2D,
+    GlobalMaxPooling2D=_layers.GlobalMaxPooling2D, GlobalMaxPool2D=_layers.GlobalMaxPooling2D,
+    Dense=_layers.Dense, Flatten=_layers.Flatten, Dropout=_layers.Dropout,
+    BatchNormalization=_layers.BatchNormalization, Activation=_layers.Activation,
+    ReLU=_layers.ReLU, Softmax=_layers.Softmax, Layer=_layers.Layer,
+)
+models = _Namespace("keras.models", Sequential=Sequential, load_model=load_model)
+callbacks = _Namespace(
+    "keras.callbacks", Callback=_callbacks.Callback, History=_callbacks.History,
+    EarlyStopping=_callbacks.EarlyStopping, ModelCheckpoint=_callbacks.ModelCheckpoint,
+    CSVLogger=_callbacks.CSVLogger, TerminateOnNaN=_callbacks.TerminateOnNaN,
+)
+optimizers = _Namespace("keras.optimizers", Adam=_optimizers.Adam, SGD=_optimizers.SGD)
+losses = _Namespace(
+    "keras.losses",
+    SparseCategoricalCrossentropy=_losses.SparseCategoricalCrossentropy,
+    CategoricalCrossentropy=_losses.CategoricalCrossentropy,
+)
+utils = _Namespace("keras.utils", to_categorical=to_categorical)
+
+
+class _Datasets(_Namespace):
+    @property
+    def fashion_mnist(self):
+        return _fashion_mnist()
+
+
+datasets = _Datasets("keras.datasets")
+
+# `from tinycnn.keras.layers import Dense` (as `from tensorflow.keras.layers import Dense`)
+# finds these groups as if they were submodules.
+for _group in ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets"):
+    sys.modules[f"{__name__}.{_group}"] = globals()[_group]
+
+__all__ = ["Sequential", "Input", "layers", "models", "callbacks", "optimizers", "losses",
+           "utils", "datasets"]
