@@ -13,6 +13,7 @@ Sections:
     compile    first use with an empty Numba cache, and import + first step with a warm one
     epoch      one epoch of fit (48,000 images, batch 32), as the study runs it
     memory     peak memory of the study (1 epoch on the full data), in a child process
+    explain    saliency maps and Grad-CAM of 100 images (tinycnn.explain), milliseconds
 Results go to benchmarks/results/latest.json and latest.md (a markdown table for the README).
 Timings are medians of --repeats runs, with the best run and the spread beside them: on a
 small shared machine the speed of a whole process can jump between two levels, so tinycnn's and
@@ -42,8 +43,8 @@ from models import TinycnnRunner, available_runners  # noqa: E402
 
 from tinycnn.threads import kernel_threads  # noqa: E402
 
-SECTIONS = ["train", "inference", "layers", "kernels", "compile", "epoch", "memory"]
-DEFAULT_SECTIONS = ["train", "inference", "layers", "kernels", "compile"]
+SECTIONS = ["train", "inference", "layers", "kernels", "compile", "epoch", "memory", "explain"]
+DEFAULT_SECTIONS = ["train", "inference", "layers", "kernels", "compile", "explain"]
 
 
 def settings(threads):
@@ -324,6 +325,27 @@ def bench_memory():
     return {"peak_mib": peak_mib, "seconds": seconds}
 
 
+def bench_explain(repeats, images=100):
+    """Milliseconds for the saliency maps and the Grad-CAM heatmaps of ``images`` images (the
+    notebook's model, its predicted classes; the target is under a second each)."""
+    from tinycnn.explain import grad_cam, saliency
+
+    model = TinycnnRunner().model.build()
+    x, _ = fake_data(images)
+    results = {}
+    for name, explain in (("saliency", saliency), ("grad_cam", grad_cam)):
+        explain(model, x[:2])  # Numba compiles (or loads) the kernels on the first call
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            explain(model, x)
+            runs.append((time.perf_counter() - start) * 1e3)
+        results[name] = summarise(runs)
+        print(f"  {name:8s} {images} images: {statistics.median(runs):7.1f} ms "
+              f"({min(runs):.1f}-{max(runs):.1f})")
+    return results
+
+
 # ---- report -------------------------------------------------------------------------------
 def markdown(results):
     info = results["settings"]
@@ -368,6 +390,10 @@ def markdown(results):
     if "memory" in results:
         lines.append(f"- peak memory of the study (1 epoch, full data): "
                      f"{results['memory']['peak_mib']:.0f} MiB")
+    if "explain" in results:
+        lines.append("- saliency maps / Grad-CAM of 100 images: "
+                     f"{results['explain']['saliency']['median']:.0f} / "
+                     f"{results['explain']['grad_cam']['median']:.0f} ms (medians)")
     return "\n".join(lines) + "\n"
 
 
@@ -404,7 +430,8 @@ def main(argv=None):
                "kernels": lambda: bench_kernels(args.repeats),
                "compile": bench_compile,
                "epoch": lambda: bench_epoch(args.repeats),
-               "memory": bench_memory}
+               "memory": bench_memory,
+               "explain": lambda: bench_explain(args.repeats)}
     for section in SECTIONS:
         if section in sections:
             print(f"[{section}]")

@@ -33,9 +33,20 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
 
-from tinycnn import callbacks, gradcheck, kernels, layers, losses, metrics, optimizers  # noqa: E402
+from tinycnn import (  # noqa: E402
+           callbacks,
+           explain,  # noqa: E402
+           gradcheck,
+           kernels,
+           layers,
+           losses,
+           metrics,
+           optimizers,
+)
+from tinycnn.explain import checkup, grad_cam, profile, saliency  # noqa: E402
 from tinycnn.model import Sequential, load_model  # noqa: E402
 from tinycnn.saving import ModelFileError  # noqa: E402
 
 __all__ = ["Sequential", "load_model", "ModelFileError", "callbacks", "gradcheck", "kernels",
-           "layers", "losses", "metrics", "optimizers"]
+           "layers", "losses", "metrics", "optimizers", "explain", "checkup", "grad_cam",
+           "profile", "saliency"]

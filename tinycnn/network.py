@@ -111,10 +111,11 @@ class Network:
             layer.use_kernels(name)
         return self
 
-    def summary(self, print_fn=print):
-        """Print (and return) a Keras-style table: Layer (type) | Output Shape | Param #."""
+    def summary(self, print_fn=print, costs=False):
+        """Print (and return) a Keras-style table: Layer (type) | Output Shape | Param #;
+        ``costs=True`` adds each layer's multiply-adds and activation memory per image."""
         self._ensure_built()
-        text = summary_text(self)
+        text = summary_text(self, costs=costs)
         if print_fn is not None:
             print_fn(text)
         return text

@@ -7,23 +7,40 @@
     Trainable params: 241,546      the optimizer's (layer.params)
     Non-trainable params: 0        layer.state, e.g. BatchNorm's moving mean and variance
 Columns grow to fit the longest entry, so long layer names never run into the next column.
+
+With ``costs=True`` two more columns say what each layer costs per image (tinycnn/explain/
+costs.py): the multiply-adds of its forward pass, and the bytes its forward pass keeps for
+backward (activation memory), with their totals under the table.
 """
 
+from tinycnn.explain.costs import layer_costs
+
 MIN_WIDTHS = (29, 26, 10)  # Keras's column widths, kept when everything fits
+COST_HEADERS = ("Multiply-adds", "Kept bytes")
+COST_MIN_WIDTH = 15
 
 
-def summary_text(model):
-    """The summary table of a built model, as one string."""
+def summary_text(model, costs=False):
+    """The summary table of a built model, as one string; ``costs`` adds the cost columns."""
     rows = [(f"{layer.name} ({type(layer).__name__})", str((None, *layer.output_shape)),
              f"{layer.count_params():,}") for layer in model.layers]
     header = ("Layer (type)", "Output Shape", "Param #")
+    minimums = MIN_WIDTHS
+    if costs:
+        per_layer = layer_costs(model)
+        rows = [(*row, f"{cost['multiply_adds']:,}", f"{cost['activation_bytes']:,}")
+                for row, cost in zip(rows, per_layer, strict=True)]
+        header += COST_HEADERS
+        minimums += (COST_MIN_WIDTH,) * len(COST_HEADERS)
     widths = [max(minimum, max(len(row[i]) for row in [header, *rows]) + 2)
-              for i, minimum in enumerate(MIN_WIDTHS)]
+              for i, minimum in enumerate(minimums)]
     width = sum(widths)
 
     def line(cells):
-        name, shape, count = cells
-        return f"{name:<{widths[0]}}{shape:<{widths[1]}}{count:>{widths[2]}}".rstrip()
+        name, shape, *counts = cells  # names and shapes to the left, numbers to the right
+        text = f"{name:<{widths[0]}}{shape:<{widths[1]}}"
+        text += "".join(f"{count:>{size}}" for count, size in zip(counts, widths[2:], strict=True))
+        return text.rstrip()
 
     lines = [f'Model: "{model.name}"', "_" * width, line(header), "=" * width]
     for i, row in enumerate(rows):
@@ -33,5 +50,24 @@ def summary_text(model):
     total = sum(layer.count_params() for layer in model.layers)
     trainable = sum(layer.count_trainable_params() for layer in model.layers)
     lines += ["=" * width, f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-              f"Non-trainable params: {total - trainable:,}", "_" * width]
+              f"Non-trainable params: {total - trainable:,}"]
+    if costs:
+        lines += _cost_totals(per_layer)
+    lines.append("_" * width)
     return "\n".join(lines)
+
+
+def _cost_totals(per_layer, batch_size=32):
+    multiply_adds = sum(cost["multiply_adds"] for cost in per_layer)
+    kept = sum(cost["activation_bytes"] for cost in per_layer)
+    return [f"Multiply-adds per image: {multiply_adds:,} forward (backward: about twice as many)",
+            f"Kept for backward per image: {kept:,} bytes = {_readable(kept)} "
+            f"({_readable(kept * batch_size)} at batch {batch_size})"]
+
+
+def _readable(size):
+    """Bytes in KiB or MiB, one decimal: 412160 -> '402.5 KiB'."""
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"

@@ -1,4 +1,4 @@
-"""Textbook convolution and pooling, as nested loops: the ground truth for the tests.
+"""Textbook convolution, pooling and dense layers, as nested loops: the tests' ground truth.
 
 Nothing clever here on purpose: each output pixel is a sum (or a max, or a mean) over its
 window, each gradient is that same sum read backwards. Pure Python, so only for tiny shapes.
@@ -8,8 +8,13 @@ window, each gradient is that same sum read backwards. Pure Python, so only for 
               where xp is x with zero pixels around it ("valid", "same" or P pixels a side).
     pooling:  out[n, oy, ox, c] = max (or mean) of the window's pixels that lie inside the
               image; padding ("valid" or "same") adds window positions, never values.
-Shapes: x (N, H, W, C), W (KH, KW, C, F), b (F,), out (N, H_out, W_out, F or C).
+    dense:    out[n, u] = b[u] + sum_d x[n, d] * W[d, u]
+Shapes: x (N, H, W, C), W (KH, KW, C, F), b (F,), out (N, H_out, W_out, F or C); for dense,
+x (N, D), W (D, U), b (U,), out (N, U).
 strides is a pair (S_h, S_w): the step down the rows and the step across the columns.
+Every product in a forward loop is one multiply-add (``total += a * w``), so running the loops
+on numbers that count their multiplications measures a layer's arithmetic
+(tests/test_explain_costs.py holds tinycnn.explain's counts to it).
 """
 
 import numpy as np
@@ -134,3 +139,15 @@ def avgpool_backward_loops(x_shape, dout, kh, kw, strides, padding="valid"):
             for ch in range(c):
                 dx[i, rows, cols, ch] += dout[i, oy, ox, ch] / count
     return dx
+
+
+def dense_forward_loops(x, W, b):
+    """out (N, U) for x (N, D), W (D, U), b (U,): one dot product per output value."""
+    out = np.zeros((x.shape[0], W.shape[1]), dtype=x.dtype)
+    for i in range(x.shape[0]):
+        for unit in range(W.shape[1]):
+            total = b[unit]
+            for d in range(W.shape[0]):
+                total += x[i, d] * W[d, unit]
+            out[i, unit] = total
+    return out

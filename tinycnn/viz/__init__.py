@@ -7,6 +7,8 @@
     filters      first-layer filters, feature maps of each Conv2D layer
     network      the model drawn with Graphviz
     report       report.html with every figure, animation and table of a run
+    explain      where the network looks: saliency maps and Grad-CAM beside test images
+    im2col_animation  im2col, col2im and max pooling's gradient, window by window
 
 Every plotting function takes arrays (shapes in its docstring) and returns the matplotlib Figure;
 with ``path=`` it also saves a PNG and closes the figure. Animation functions return the paths
@@ -16,12 +18,21 @@ they wrote. This package never picks a matplotlib backend: a script without a sc
 
 from tinycnn.viz.confusion import plot_confusion_matrix
 from tinycnn.viz.data import plot_class_distribution, plot_class_examples, plot_example
+from tinycnn.viz.explain import explanation_examples, plot_explanations
 from tinycnn.viz.filters import conv_feature_maps, plot_feature_maps, plot_filters
 from tinycnn.viz.history import (
     animate_history,
     history_frame,
     make_history_animation,
     plot_history,
+)
+from tinycnn.viz.im2col_animation import (
+    animate_col2im,
+    animate_im2col,
+    animate_maxpool_backward,
+    make_col2im_animation,
+    make_im2col_animation,
+    make_maxpool_animation,
 )
 from tinycnn.viz.network import NetworkDrawing, draw_network, model_graph
 from tinycnn.viz.predictions import (
@@ -34,13 +45,20 @@ from tinycnn.viz.report import build_report
 
 __all__ = [
     "NetworkDrawing",
+    "animate_col2im",
     "animate_history",
+    "animate_im2col",
+    "animate_maxpool_backward",
     "animate_predictions",
     "build_report",
     "conv_feature_maps",
     "draw_network",
+    "explanation_examples",
     "history_frame",
+    "make_col2im_animation",
     "make_history_animation",
+    "make_im2col_animation",
+    "make_maxpool_animation",
     "make_prediction_animation",
     "model_graph",
     "most_confident_mistakes",
@@ -49,6 +67,7 @@ __all__ = [
     "plot_confident_mistakes",
     "plot_confusion_matrix",
     "plot_example",
+    "plot_explanations",
     "plot_feature_maps",
     "plot_filters",
     "plot_history",

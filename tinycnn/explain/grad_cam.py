@@ -1,0 +1,122 @@
+"""Grad-CAM: where in the image a convolution layer saw the evidence for a class.
+
+Take a layer whose output is a stack of feature maps A (H_l, W_l, C_l), by default the last one
+that has such an output. For class k with logit z_k (see logits.py), Selvaraju et al. (2017):
+    alpha[c]  = (1 / (H_l*W_l)) sum_{y, x} dz_k / dA[y, x, c]     how much map c matters to k
+    cam[y, x] = ReLU( sum_c alpha[c] * A[y, x, c] )                  where those maps fire
+The ReLU keeps only the places that speak for class k. dz_k/dA comes from the model's own
+backward pass, started from dL/dz = onehot(k) and stopped at the layer (the layers below it are
+not needed). The class activation map of Zhou et al. (2016) is a special case: when A feeds
+GlobalAveragePooling2D and then the Dense layer of the logits, dz_k/dA[y, x, c] = W[c, k] /
+(H_l*W_l) at every pixel, and Grad-CAM = ReLU(sum_c W[c, k] A[y, x, c]) / (H_l*W_l).
+
+The maps are coarse (3x3 at the study model's last Conv2D, for 28x28 images). ``resize_heatmap``
+stretches them onto the image by bilinear interpolation, pixel centres on pixel centres (output
+pixel i samples the map at (i + 0.5) * h / H - 0.5): a map pixel stands for the middle of the
+region it sees, which is roughly where its receptive field is centred.
+
+Shapes: images (N, H, W, C); A (N, H_l, W_l, C_l); alpha (N, C_l); cam (N, H_l, W_l).
+"""
+
+import numpy as np
+
+from tinycnn.explain.inputs import checked_classes, checked_classifier, checked_images
+from tinycnn.explain.leaves import leaf_layers
+from tinycnn.explain.logits import CHUNK, backward, logit_layers, one_hot
+from tinycnn.explain.untouched import untouched
+from tinycnn.threads import kernel_threads
+
+
+def grad_cam(model, images, classes=None, layer=None):
+    """Grad-CAM heatmaps (N, H_l, W_l), >= 0, in the units of the layer's output (not scaled).
+
+    classes: (N,) class ids, one id for every image, or None for each image's predicted class.
+    layer: a name, an index into the model's layers (a model used as a layer opened up, see
+    leaves.py), or None for the last layer with a spatial output (H_l, W_l, C_l).
+    Inference mode; the model is left as it was.
+    """
+    checked_classifier(model, "grad_cam")
+    x, _ = checked_images(model, images, "grad_cam images")
+    num_classes = model.output_shape[-1]
+    classes = checked_classes(classes, len(x), num_classes, "grad_cam classes")
+    with (untouched(model), logit_layers(model) as layers,
+          kernel_threads(getattr(model, "kernel_threads", None))):
+        # Found among all the model's layers, so indices count as in the model; a layer with
+        # a spatial output always lies below the logits.
+        target = spatial_layer_index(leaf_layers(model), layer, "grad_cam")
+        height, width, _ = layers[target].output_shape
+        cams = np.empty((len(x), height, width), dtype=x.dtype)
+        for start in range(0, len(x), CHUNK):
+            maps = x[start:start + CHUNK]
+            for below in layers[:target + 1]:
+                maps = below.forward(maps, training=False)
+            logits = maps
+            for above in layers[target + 1:]:
+                logits = above.forward(logits, training=False)
+            chosen = logits.argmax(axis=1) if classes is None else classes[start:start + CHUNK]
+            dmaps = backward(layers[target + 1:], one_hot(chosen, num_classes, logits.dtype))
+            alpha = dmaps.mean(axis=(1, 2))  # (n, C_l)
+            cams[start:start + CHUNK] = np.maximum(np.einsum("nyxc,nc->nyx", maps, alpha), 0)
+    return cams
+
+
+def spatial_layer_index(layers, layer, what):
+    """The index in ``layers`` of ``layer`` (a name, an index, or None for the last layer with
+    an (H, W, C) output), after checking that its output is such a stack of maps."""
+    spatial = [index for index, candidate in enumerate(layers)
+               if len(candidate.output_shape) == 3]
+    names = [candidate.name for candidate in layers]
+    if layer is None:
+        if not spatial:
+            raise ValueError(f"{what}: the model has no layer with a spatial output (H, W, C) "
+                             "to explain; its layers are " + ", ".join(names))
+        return spatial[-1]
+    if isinstance(layer, str):
+        if layer not in names:
+            raise ValueError(f"{what}: no layer named {layer!r}; the model's layers are "
+                             + ", ".join(names))
+        index = names.index(layer)
+    elif isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
+        if not -len(layers) <= layer < len(layers):
+            raise ValueError(f"{what}: layer index {layer} is out of range for "
+                             f"{len(layers)} layers")
+        index = int(layer) % len(layers)
+    else:
+        raise TypeError(f"{what}: layer must be a layer name, an index or None, got {layer!r}")
+    if index not in spatial:
+        shape = (None, *layers[index].output_shape)
+        raise ValueError(
+            f"{what}: layer {names[index]!r} has output shape {shape}, not a stack of maps "
+            "(N, H, W, C); layers with one: " + ", ".join(names[i] for i in spatial))
+    return index
+
+
+def resize_heatmap(heatmaps, size):
+    """Bilinear resize of heatmaps (N, h, w) or (h, w) to size (H, W): (N, H, W) or (H, W).
+
+    Pixel centres line up (output pixel i samples the map at (i + 0.5) * h / H - 0.5, clamped
+    to the edges), so a constant map stays constant and a map of the same size is unchanged.
+    """
+    heatmaps = np.asarray(heatmaps)
+    if heatmaps.ndim not in (2, 3):
+        raise ValueError(f"resize_heatmap: expected heatmaps (N, h, w) or (h, w), got shape "
+                         f"{heatmaps.shape}")
+    out_h, out_w = (int(side) for side in size)
+    if out_h < 1 or out_w < 1:
+        raise ValueError(f"resize_heatmap: size must be two positive ints, got {size!r}")
+    maps = heatmaps if heatmaps.ndim == 3 else heatmaps[np.newaxis]
+    top, bottom, down = _sample_points(maps.shape[1], out_h)
+    left, right, across = _sample_points(maps.shape[2], out_w)
+    down, across = down[:, np.newaxis], across[np.newaxis, :]
+    rows = maps[:, top] * (1 - down) + maps[:, bottom] * down  # (N, H, w)
+    resized = rows[:, :, left] * (1 - across) + rows[:, :, right] * across  # (N, H, W)
+    return resized if heatmaps.ndim == 3 else resized[0]
+
+
+def _sample_points(size, out_size):
+    """For each of out_size output pixels: the two neighbouring map pixels and the weight of the
+    second, (lo, hi, t), so that value = (1 - t) * map[lo] + t * map[hi]."""
+    position = np.clip((np.arange(out_size) + 0.5) * size / out_size - 0.5, 0, size - 1)
+    lo = np.floor(position).astype(np.int64)
+    hi = np.minimum(lo + 1, size - 1)
+    return lo, hi, position - lo

@@ -1,0 +1,48 @@
+"""A working copy of a model: the same layers, weights, state and settings, sharing nothing.
+
+The check-up trains, breaks and measures a model; it does all of that on a copy, so the
+caller's model, its optimizer and its history stay exactly as they were. The copy is rebuilt
+the way ``load_model`` rebuilds a saved model:
+    layers      type(layer)(**layer.get_config()): new objects with the same settings and names
+    model       the same class, name, seed and dtype, built for the same input shape
+    weights     set_weights(model.get_weights()): params and state (BatchNorm's statistics)
+    compile     the same loss, metrics and optimizer settings (optimizer_from_config), with a
+                fresh optimizer state: a copy starts training from step 0
+    kernels     the same kernel set ("numba" or "numpy") and kernel thread count
+A model used as a layer of another (a NestedNetwork, as Keras's Sequential([model, ...])) is
+copied the same way, then wrapped again: the copy shares no weight with the original's.
+"""
+
+from tinycnn.optimizers import optimizer_from_config
+
+
+def copy_model(model, dtype=None):
+    """A new, independent model equal to ``model`` (built); ``dtype`` to compute in another
+    precision (the weights are converted)."""
+    twin = _copy_network(model, model.dtype if dtype is None else dtype)
+    twin.set_weights(model.get_weights())
+    twin.use_kernels(model.kernels.name)
+    twin.kernel_threads = getattr(model, "kernel_threads", None)
+    if getattr(model, "loss", None) is not None and getattr(model, "optimizer", None) is not None:
+        twin.compile(loss=model.loss, metrics=list(model.metrics),
+                     optimizer=optimizer_from_config(model.optimizer.get_config()))
+    return twin
+
+
+def _copy_network(network, dtype):
+    """The same class of network with copies of its layers, built, with new weights."""
+    layers = [_copy_layer(layer, dtype) for layer in network.layers]
+    twin = type(network)(layers, name=network.name, seed=network.seed, dtype=dtype)
+    return twin.build(network.input_shape)
+
+
+def _copy_layer(layer, dtype):
+    inner = getattr(layer, "network", None)
+    if inner is not None:  # a model used as a layer (NestedNetwork): copy the model, wrap it
+        return type(layer)(_copy_network(inner, dtype))
+    try:
+        return type(layer)(**layer.get_config())
+    except TypeError as error:
+        raise TypeError(
+            f"cannot copy layer {layer.name!r} ({type(layer).__name__}): its get_config() "
+            f"does not give back its constructor's arguments ({error})") from error

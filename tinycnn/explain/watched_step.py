@@ -1,0 +1,84 @@
+"""One training step written out layer by layer, checking every array as it goes.
+
+The same step as ``Sequential.train_step`` (model.py), one pass over the batch:
+    forward    out = layer(out) for every layer, training=True     is each output finite?
+    loss       L = loss(probs, y);  dz = dL/dz at the logits
+    backward   dout = layer.backward(dout), last layer to first     is each dL/dx finite,
+                                                                    and each layer's grads?
+    update     optimizer.step(params, grads)                        is every weight finite?
+It stops at the first array that holds a NaN or an infinity and names it: which phase, which
+layer. That is the question to ask when a loss turns into NaN: an overflow starts in one
+place (a layer's output grows past float32's 3.4e38, an exp overflows, a gradient explodes)
+and spreads to everything after it, so the first place it shows is where to look. Cross-
+entropy clips probabilities, so the loss alone can stay finite while the logits are already
+infinite; the layer outputs show it first.
+
+Shapes: x (N, H, W, C); y (N,) class ids or (N, K) targets; probs (N, K).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from tinycnn.explain.leaves import leaf_layers
+from tinycnn.explain.logits import logit_layers
+
+
+class Problem(NamedTuple):
+    """Where a step first met a NaN or an infinity: phase "forward", "backward" or "update",
+    the layer, and what was not finite ("the output", "dL/dx", "grads['W']", "params['W']")."""
+
+    phase: str
+    layer: object
+    what: str
+
+    def describe(self):
+        """e.g. "the output of dense (Dense) in the forward pass"."""
+        when = {"forward": "in the forward pass", "backward": "in the backward pass",
+                "update": "after the optimizer's update"}[self.phase]
+        return f"{self.what} of {self.layer.name} ({type(self.layer).__name__}) {when}"
+
+
+class Step(NamedTuple):
+    """What a watched step gives back: the loss (None if the forward pass failed), the
+    model's output (N, K) and the first Problem, or None when everything stayed finite."""
+
+    loss: float | None
+    probs: np.ndarray | None
+    problem: Problem | None
+
+
+def watched_step(model, x, y):
+    """Train ``model`` (compiled) one step on (x, y), checking each array; returns a Step.
+    Nothing is updated when the forward or backward pass meets a non-finite value."""
+    # An overflow is what this step looks for; NumPy's warnings would only say it again.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _step(model, x, y)
+
+
+def _step(model, x, y):
+    # The layers that compute, a model used as a layer opened up (leaves.py): the first one
+    # to overflow is named even inside it, and the optimizer moves their own arrays.
+    layers = leaf_layers(model)
+    out = x
+    for layer in layers:
+        out = layer.forward(out, training=True)
+        if not np.isfinite(out).all():
+            return Step(None, None, Problem("forward", layer, "the output"))
+    loss = model.loss(out, y)
+    dout = model.loss.gradient_wrt_logits(out, y)
+    with logit_layers(model) as below_softmax:
+        for layer in reversed(below_softmax):
+            dout = layer.backward(dout)
+            for key, grad in layer.grads.items():
+                if not np.isfinite(grad).all():
+                    return Step(loss, out, Problem("backward", layer, f"grads[{key!r}]"))
+            if dout is not None and not np.isfinite(dout).all():
+                return Step(loss, out, Problem("backward", layer, "dL/dx"))
+    model.optimizer.step([layer.params for layer in layers], [layer.grads for layer in layers],
+                         [layer.name for layer in layers])
+    for layer in layers:
+        for key, value in layer.params.items():
+            if not np.isfinite(value).all():
+                return Step(loss, out, Problem("update", layer, f"params[{key!r}]"))
+    return Step(loss, out, None)

@@ -1,0 +1,74 @@
+"""Where the network looks: test images beside their saliency maps and Grad-CAM heatmaps.
+
+One row per image: the image (titled with the true and the predicted class), its saliency map
+(|dz_k/dx|, the largest over the channels: bright pixels move the predicted class's score the
+most) and its Grad-CAM heatmap laid over the image (red: where the last conv layer saw the
+evidence). k is the predicted class, so a wrong prediction shows what misled the model. The
+maps come from tinycnn/explain/ (saliency.py, grad_cam.py); each is scaled to its own maximum.
+
+images: (N, H, W) or (N, H, W, C) in the model's input scale; labels: (N,) int class ids;
+class_names: K names.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from tinycnn.explain import class_logits, grad_cam, resize_heatmap, saliency
+from tinycnn.layers.activations import softmax
+from tinycnn.viz._output import finish_figure
+from tinycnn.viz.data import show_image
+from tinycnn.viz.predictions import RIGHT_COLOR, WRONG_COLOR, most_confident_mistakes
+
+
+def explanation_examples(labels, probs, correct=3, wrong=3):
+    """Indices of the first ``correct`` right predictions, then the ``wrong`` most confident
+    mistakes: (M,) int. labels: (N,); probs: (N, K)."""
+    labels = np.asarray(labels)
+    right = np.flatnonzero(np.asarray(probs).argmax(axis=1) == labels)[:correct]
+    return np.concatenate([right, most_confident_mistakes(labels, probs, wrong)]).astype(int)
+
+
+def plot_explanations(model, images, labels, class_names, path=None, correct=3, wrong=3,
+                      layer=None):
+    """Rows of image | saliency | Grad-CAM for a few right predictions and the most confident
+    mistakes. ``layer``: Grad-CAM's layer (default: the last with a spatial output)."""
+    images = np.asarray(images)
+    x = images[..., np.newaxis] if images.ndim == 3 else images
+    probs = softmax(class_logits(model, x).astype(np.float64))
+    chosen = explanation_examples(labels, probs, correct, wrong)
+    if len(chosen) == 0:
+        raise ValueError("plot_explanations: no images to show (correct=0 and no mistakes?)")
+    shown = x[chosen]
+    maps = np.abs(saliency(model, shown)).max(axis=-1)
+    cams = resize_heatmap(grad_cam(model, shown, layer=layer), shown.shape[1:3])
+    fig, axes = plt.subplots(len(chosen), 3, figsize=(6.6, 2.3 * len(chosen) + 0.5),
+                             squeeze=False, layout="constrained")
+    for row, index in enumerate(chosen):
+        predicted = int(probs[index].argmax())
+        wrong_one = predicted != int(labels[index])
+        image_ax, saliency_ax, cam_ax = axes[row]
+        show_image(image_ax, shown[row])
+        image_ax.set_title(f"#{index} true: {class_names[int(labels[index])]}\npredicted: "
+                           f"{class_names[predicted]} ({probs[index, predicted]:.0%})",
+                           color=WRONG_COLOR if wrong_one else RIGHT_COLOR, fontsize=9)
+        show_image(saliency_ax, _scaled(maps[row]), cmap="hot")
+        show_image(cam_ax, shown[row])
+        cam_ax.imshow(_overlay(_scaled(cams[row])))
+    fig.suptitle("Where the network looks: saliency and Grad-CAM for the predicted class")
+    for ax, heading in zip(axes[0, 1:], ("saliency |dz/dx|", "Grad-CAM"), strict=True):
+        ax.set_title(heading, fontsize=9)
+    return finish_figure(fig, path)
+
+
+def _overlay(heatmap):
+    """heatmap (H, W) in [0, 1] as an RGBA image (H, W, 4) that hides the image below it in
+    proportion to the heat: cold places stay clear."""
+    colors = plt.get_cmap("jet")(heatmap)
+    colors[..., 3] = 0.65 * heatmap
+    return colors
+
+
+def _scaled(heatmap):
+    """heatmap / its maximum, in [0, 1] (all zeros stay zeros)."""
+    top = float(np.max(heatmap))
+    return heatmap / top if top > 0 else np.zeros_like(heatmap)
