@@ -33,8 +33,16 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
 
-from tinycnn import callbacks, explain, gradcheck, kernels, layers, losses  # noqa: E402
-from tinycnn import metrics, optimizers  # noqa: E402
+from tinycnn import (  # noqa: E402
+    callbacks,
+    explain,
+    gradcheck,
+    kernels,
+    layers,
+    losses,
+    metrics,
+    optimizers,
+)
 from tinycnn.explain import checkup, grad_cam, profile, saliency  # noqa: E402
 from tinycnn.model import Sequential, load_model  # noqa: E402
 from tinycnn.saving import ModelFileError  # noqa: E402
