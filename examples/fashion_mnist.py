@@ -12,7 +12,8 @@
 # The study people usually do with TensorFlow/Keras, section by section, with tinycnn alone:
 # load and explore the data, define and train a CNN, plot and animate the training, predict,
 # draw the confusion matrix and the network; then what the Keras notebook did not show (the
-# learned filters, feature maps, the most confident mistakes, per-class scores).
+# learned filters, feature maps, the most confident mistakes, per-class scores, where the
+# network looks and what each layer costs).
 #
 # **Cell by cell:** open `fashion_mnist.ipynb` in JupyterLab, or this file,
 # `fashion_mnist.py`, in VS Code or Spyder (they read its `# %%` cells). Each figure shows
@@ -508,6 +509,40 @@ print(per_class.to_string())
 per_class.to_csv(out / "16_per_class_metrics.csv")
 
 # %% [markdown]
+# ### Where the network looks
+#
+# Three test images the model gets right and the three mistakes it is most sure of: the image,
+# its saliency map (the pixels that move the predicted class's score most, |dz/dx|) and its
+# Grad-CAM heatmap for the predicted class, laid over the image. Grad-CAM at `conv2d_1`, whose
+# 11x11 maps still show where: the last conv's maps are 3x3, a blur once stretched onto 28x28.
+
+# %%
+with timed("where the network looks"):
+    viz.plot_explanations(model, x_test, y_test, CLASS_NAMES, layer="conv2d_1",
+                          path=out / "17_where_the_network_looks.png")
+show(out / "17_where_the_network_looks.png")
+
+# %% [markdown]
+# ### What each layer costs
+#
+# Per image, the multiply-adds of each layer's forward pass and the bytes it keeps for
+# backward (`model.summary(costs=True)`); then each layer's forward and backward time,
+# measured on 32 test images (`tinycnn.profile`: a training step without the optimizer's
+# update). The second conv layer does two thirds of the arithmetic and takes about half the
+# time.
+
+# %%
+heading("What each layer costs")
+costs_text = model.summary(costs=True, print_fn=None)
+(out / "18_layer_costs.txt").write_text(costs_text + "\n", encoding="utf-8")
+print(costs_text)
+times = tinycnn.profile(model, x_test[:32], y_test[:32])  # prints its table too
+costs = pd.DataFrame(tinycnn.explain.layer_costs(model))
+layer_costs = costs[["name", "type", "params", "multiply_adds", "activation_bytes"]].merge(
+    pd.DataFrame(times)[["name", "forward_ms", "backward_ms", "share", "gflops"]], on="name")
+layer_costs.to_csv(out / "18_layer_costs.csv", index=False, float_format="%.3f")
+
+# %% [markdown]
 # ## The report
 #
 # Every file above on one page, `report.html` in the output folder, with the run's settings
@@ -531,6 +566,8 @@ sections = {
     "Beyond: filters and feature maps": ["13_filters.png", "14_feature_maps.png"],
     "Beyond: most confident mistakes": ["15_confident_mistakes.png"],
     "Beyond: per-class precision, recall and F1": ["16_per_class_metrics.csv"],
+    "Beyond: where the network looks": ["17_where_the_network_looks.png"],
+    "Beyond: what each layer costs": ["18_layer_costs.csv", "18_layer_costs.txt"],
 }
 if NO_ANIMATIONS:
     del sections["8. Training, animated"], sections["10. Predictions, animated"]
@@ -558,6 +595,13 @@ captions = {
                           "actual class (red when wrong)",
     "12_network.png": "The network, drawn by Graphviz from the model",
     "14_feature_maps.png": "Feature maps of each Conv2D layer for test image 0",
+    "17_where_the_network_looks.png": "Right predictions and the most confident mistakes: "
+                                      "saliency and Grad-CAM (at conv2d_1) for the predicted "
+                                      "class",
+    "18_layer_costs.csv": "Per layer: multiply-adds and bytes kept for backward, per image; "
+                          "forward and backward milliseconds on 32 test images (median of 5), "
+                          "share of the time, GFLOP/s",
+    "18_layer_costs.txt": "model.summary(costs=True), with the totals per image",
 }
 report = viz.build_report(out, settings=settings, timings=timings,
                           sections=list(sections.items()), captions=captions,

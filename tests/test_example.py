@@ -32,15 +32,17 @@ CLASS_NAMES = fashion_mnist.CLASS_NAMES
 PNGS = [
     "01_example.png", "02_class_examples.png", "04_class_distribution.png",
     "07_training_history.png", "11_confusion_matrix.png", "13_filters.png",
-    "14_feature_maps.png", "15_confident_mistakes.png",
+    "14_feature_maps.png", "15_confident_mistakes.png", "17_where_the_network_looks.png",
 ]
 OTHER_FILES = [
     "03_dataset_summary.csv", "04_statistics.csv", "05_model_summary.txt", "06_history.csv",
     "06_history.json", "06_test_metrics.json", "06_test_metrics.txt", "08_training.gif",
     "08_training.html", "09_predictions.csv", "10_predictions.gif", "10_predictions.html",
-    "11_confusion_matrix.csv", "12_network.gv", "16_per_class_metrics.csv", "model.npz",
-    "report.html",
+    "11_confusion_matrix.csv", "12_network.gv", "16_per_class_metrics.csv",
+    "18_layer_costs.txt", "18_layer_costs.csv", "model.npz", "report.html",
 ]
+LAYER_NAMES = ["conv2d", "max_pool2d", "conv2d_1", "max_pool2d_1", "conv2d_2", "flatten",
+               "dense", "dense_1"]
 TIMEOUT_SECONDS = 300
 
 
@@ -117,8 +119,11 @@ class TestFullRun:
             assert f'"{name}"' in report, name  # as an src= or href=
         assert "Missing file" not in report
         for section in ["1. Data", "6. Training", "11. Confusion matrix", "12. Network",
-                        "Beyond: most confident mistakes", "Run settings", "Timings"]:
+                        "Beyond: most confident mistakes", "Beyond: where the network looks",
+                        "Beyond: what each layer costs", "Run settings", "Timings"]:
             assert section in report
+        # The layer costs are an HTML table, its numbers right-aligned with separators.
+        assert '<td class="number">2,230,272</td>' in report  # conv2d_1's multiply-adds
 
     def test_history_csv_and_json_have_one_row_per_epoch(self, study):
         out, _ = study
@@ -159,6 +164,38 @@ class TestFullRun:
         assert list(per_class.columns) == ["precision", "recall", "f1", "support"]
         assert list(per_class["support"]) == list(matrix.sum(axis=1))
         assert per_class[["precision", "recall", "f1"]].stack().between(0, 1).all()
+
+    def test_where_the_network_looks_shows_six_rows_of_three(self, study):
+        out, _ = study
+        with Image.open(out / "17_where_the_network_looks.png") as image:
+            width, height = image.size
+            pixels = np.asarray(image.convert("RGB")).astype(int)
+        # Three right predictions and three mistakes, each row image | saliency | Grad-CAM:
+        # six rows are more than twice as tall as three columns are wide (five are not).
+        assert height > 2 * width
+        # The heatmaps are in colour over grey images: well over 5% of the pixels.
+        colourful = (pixels.max(axis=-1) - pixels.min(axis=-1)) > 60
+        assert colourful.mean() > 0.05
+
+    def test_layer_costs_text_and_table(self, study):
+        out, result = study
+        text = (out / "18_layer_costs.txt").read_text(encoding="utf-8")
+        for name in LAYER_NAMES:
+            assert re.search(rf"^{name} \(\w+\)", text, re.MULTILINE), name
+        assert "Multiply-adds per image: 3,237,248 forward" in text
+        assert "Kept for backward per image: " in text
+        assert text.strip() in result.stdout  # printed too
+        costs = pd.read_csv(out / "18_layer_costs.csv")
+        assert list(costs.columns) == ["name", "type", "params", "multiply_adds",
+                                       "activation_bytes", "forward_ms", "backward_ms",
+                                       "share", "gflops"]
+        assert list(costs["name"]) == LAYER_NAMES
+        assert costs["params"].sum() == 241_546
+        assert costs["multiply_adds"].sum() == 3_237_248
+        assert (costs[["forward_ms", "backward_ms"]] >= 0).all().all()
+        assert costs["forward_ms"].sum() > 0
+        assert costs["share"].sum() == pytest.approx(1, abs=0.01)
+        assert "Forward and backward time per layer, batch of 32" in result.stdout
 
     def test_data_tables(self, study):
         out, _ = study

@@ -18,7 +18,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
+import tinycnn  # noqa: E402
 from tinycnn import viz  # noqa: E402
+from tinycnn.layers import Conv2D, Dense, Flatten, MaxPool2D  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -55,10 +57,23 @@ def broken_images(report):
     return int(count.group(1)), names.group(1).split() if names else []
 
 
+def small_model():
+    """Input (10, 10, 1) -> conv 4 -> pool -> dense 3 softmax, on the NumPy twin kernels (the
+    Numba ones would spend seconds compiling)."""
+    model = tinycnn.Sequential([
+        Conv2D(4, 3, activation="relu", input_shape=(10, 10, 1)),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(3, activation="softmax"),
+    ], seed=0)
+    return model.build().use_kernels("numpy")
+
+
 def make_report(folder):
     rng = np.random.default_rng(0)
     images = rng.random((6, 10, 10)).astype(np.float32)
     labels = np.arange(6) % 3
+    model = small_model()
     viz.plot_example(images[0], 0, CLASS_NAMES, path=folder / "example.png")
     viz.plot_history(HISTORY, path=folder / "history.png")
     viz.animate_history(HISTORY, folder / "training.gif", folder / "training.html")
@@ -66,11 +81,17 @@ def make_report(folder):
                               path=folder / "confusion_matrix.png")
     pd.DataFrame({"index": range(6), "true": labels}).to_csv(folder / "predictions.csv",
                                                             index=False)
+    viz.plot_explanations(model, images, labels, CLASS_NAMES, correct=1, wrong=1,
+                          layer="conv2d", path=folder / "where_the_network_looks.png")
+    pd.DataFrame(tinycnn.explain.layer_costs(model)).to_csv(folder / "layer_costs.csv",
+                                                            index=False)
     return viz.build_report(
         folder,
         settings={"epochs": 2, "batch_size": 32},
         timings={"total": 12.5},
-        sections=[("Data", ["example.png"]), ("Training", ["history.png", "training.gif"])],
+        sections=[("Data", ["example.png"]), ("Training", ["history.png", "training.gif"]),
+                  ("Where the network looks", ["where_the_network_looks.png"]),
+                  ("What each layer costs", ["layer_costs.csv"])],
     )
 
 
@@ -80,6 +101,8 @@ def report(tmp_path_factory):
 
 
 def test_report_has_no_broken_images(report):
+    page = report.read_text(encoding="utf-8")
+    assert '<img src="where_the_network_looks.png"' in page  # among the images checked
     count, names = broken_images(report)
     assert count == 0, names
 

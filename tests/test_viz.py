@@ -375,6 +375,15 @@ def test_build_report_shows_every_file(tmp_path, images, labels):
     assert 'data-broken-images="unchecked"' in page
 
 
+def test_report_tables_right_align_numbers(tmp_path):
+    (tmp_path / "costs.csv").write_text(
+        "name,multiply_adds,forward_ms,note\nconv2d_1,2230272,1.158,nan\n", encoding="utf-8")
+    page = viz.build_report(tmp_path, sections=[("Costs", ["costs.csv"])]).read_text()
+    row = ('<tr><td>conv2d_1</td><td class="number">2,230,272</td>'
+           '<td class="number">1.158</td><td>nan</td></tr>')
+    assert row in page
+
+
 def test_build_report_flags_a_missing_file(tmp_path):
     report = viz.build_report(tmp_path, sections=[("Figures", ["gone.png"])])
     page = report.read_text()

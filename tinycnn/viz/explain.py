@@ -2,9 +2,10 @@
 
 One row per image: the image (titled with the true and the predicted class), its saliency map
 (|dz_k/dx|, the largest over the channels: bright pixels move the predicted class's score the
-most) and its Grad-CAM heatmap laid over the image (red: where the last conv layer saw the
-evidence). k is the predicted class, so a wrong prediction shows what misled the model. The
-maps come from tinycnn/explain/ (saliency.py, grad_cam.py); each is scaled to its own maximum.
+most) and its Grad-CAM heatmap laid over the image (red: where a conv layer, by default the
+last, saw the evidence). k is the predicted class, so a wrong prediction shows what misled the
+model. The maps come from tinycnn/explain/ (saliency.py, grad_cam.py); each is scaled to its own
+maximum.
 
 images: (N, H, W) or (N, H, W, C) in the model's input scale; labels: (N,) int class ids;
 class_names: K names.
@@ -31,7 +32,8 @@ def explanation_examples(labels, probs, correct=3, wrong=3):
 def plot_explanations(model, images, labels, class_names, path=None, correct=3, wrong=3,
                       layer=None):
     """Rows of image | saliency | Grad-CAM for a few right predictions and the most confident
-    mistakes. ``layer``: Grad-CAM's layer (default: the last with a spatial output)."""
+    mistakes. ``layer``: Grad-CAM's layer, named in its column's title (default: the last
+    with a spatial output)."""
     images = np.asarray(images)
     x = images[..., np.newaxis] if images.ndim == 3 else images
     probs = softmax(class_logits(model, x).astype(np.float64))
@@ -55,7 +57,10 @@ def plot_explanations(model, images, labels, class_names, path=None, correct=3, 
         show_image(cam_ax, shown[row])
         cam_ax.imshow(_overlay(_scaled(cams[row])))
     fig.suptitle("Where the network looks: saliency and Grad-CAM for the predicted class")
-    for ax, heading in zip(axes[0, 1:], ("saliency |dz/dx|", "Grad-CAM"), strict=True):
+    cam_heading = "Grad-CAM"
+    if layer is not None:  # a name, or an index into the layers
+        cam_heading += f" at {layer}" if isinstance(layer, str) else f" at layer {layer}"
+    for ax, heading in zip(axes[0, 1:], ("saliency |dz/dx|", cam_heading), strict=True):
         ax.set_title(heading, fontsize=9)
     return finish_figure(fig, path)
 

@@ -6,7 +6,8 @@ What each file becomes depends on its extension:
     .png .jpg .svg   a figure (an .svg beside a .png of the same name is only linked)
     .gif             an animation; a same-name .html (a ``to_jshtml`` player) is embedded under it
     .html            a player with no GIF beside it is embedded on its own
-    .csv             a table (the first ``max_table_rows`` rows, with a link to the whole file)
+    .csv             a table (the first ``max_table_rows`` rows, with a link to the whole file);
+                     numbers right-aligned, whole numbers with thousands separators (2,230,272)
     .txt .md .log    preformatted text; .json pretty-printed
     anything else    a link
 
@@ -19,6 +20,7 @@ import csv
 import datetime
 import html
 import json
+import math
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -42,6 +44,7 @@ figcaption { color: #555; margin-top: 0.3em; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; }
 th { background: #f3f3f3; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 iframe { border: 1px solid #ddd; max-width: 100%; }
 .missing { color: #b00; font-weight: bold; }
@@ -161,6 +164,20 @@ def _player_block(out_dir: Path, name: str, caption: str) -> str:
     )
 
 
+def _table_cell(text: str) -> str:
+    """A CSV cell as <td>: a number right-aligned (a whole one with thousands separators, so
+    2230272 reads 2,230,272), anything else (nan and inf too) as it is."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is None or not math.isfinite(number):
+        return f"<td>{_text(text)}</td>"
+    if re.fullmatch(r"\s*[+-]?\d+\s*", text):
+        text = f"{int(text):,}"
+    return f'<td class="number">{_text(text)}</td>'
+
+
 def _table_block(out_dir: Path, name: str, caption: str, max_rows: int) -> str:
     if not (out_dir / name).is_file():
         return _missing(name)
@@ -172,7 +189,7 @@ def _table_block(out_dir: Path, name: str, caption: str, max_rows: int) -> str:
     lines = [f"<table>\n<caption>{_text(caption)}</caption>"]
     lines.append("<tr>" + "".join(f"<th>{_text(cell)}</th>" for cell in header) + "</tr>")
     for row in body[:max_rows]:
-        lines.append("<tr>" + "".join(f"<td>{_text(cell)}</td>" for cell in row) + "</tr>")
+        lines.append("<tr>" + "".join(_table_cell(cell) for cell in row) + "</tr>")
     lines.append("</table>")
     shown = min(len(body), max_rows)
     lines.append(
