@@ -180,7 +180,7 @@ class Sequential(Network):
         verbose: 1 (or "auto") a progress bar per epoch, 2 one line per epoch, 0 silent.
         """
         self._check_output("fit")
-        batch_size = 32 if batch_size is None else batch_size  # Keras's None means 32
+        batch_size = _batch_size(batch_size, "fit batch_size")
         x, y = self.prepare(x, y)
         return training.fit(self, x, y, epochs, batch_size, validation_split, validation_data,
                             callbacks, training.verbosity(verbose), shuffle, seed)
@@ -205,8 +205,7 @@ class Sequential(Network):
         self._check_output("evaluate")
         x, y = self.prepare(x, y)
         verbose = training.verbosity(verbose)
-        batch_size = 32 if batch_size is None else batch_size
-        loss, acc = self.evaluate_prepared(x, y, positive_int(batch_size, "evaluate batch_size"),
+        loss, acc = self.evaluate_prepared(x, y, _batch_size(batch_size, "evaluate batch_size"),
                                            verbose == 1)
         logs = {"loss": loss, "accuracy": acc} if self.metrics else {"loss": loss}
         if verbose:
@@ -217,8 +216,7 @@ class Sequential(Network):
         """Class probabilities (N, K) for images x (N, H, W, C) or (N, H, W); one image is
         a batch of one: x[None]."""
         x = self.prepare(x)
-        batch_size = 32 if batch_size is None else batch_size
-        return self.predict_prepared(x, positive_int(batch_size, "predict batch_size"),
+        return self.predict_prepared(x, _batch_size(batch_size, "predict batch_size"),
                                      training.verbosity(verbose) == 1)
 
     # ---- saving --------------------------------------------------------------------------
@@ -245,6 +243,11 @@ def load_model(path, custom_objects=None):
     model.build(tuple(config["input_shape"]))
     saving.restore(model, config, arrays, path)
     return model
+
+
+def _batch_size(value, what):
+    """A positive int, or Keras's default of 32 for None."""
+    return 32 if value is None else positive_int(value, what)
 
 
 def _add_grads(total, layers):
