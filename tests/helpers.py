@@ -8,7 +8,7 @@ from tinycnn.kernels.im2col import window_geometry
 from tinycnn.layers import Conv2D, Dense, Flatten, MaxPool2D
 
 
-def seed_model(seed=0):
+def seed_model(seed=0, dtype="float32"):
     """The notebook's CNN (issue 3): 241,546 parameters."""
     return tc.Sequential([
         Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
@@ -19,7 +19,7 @@ def seed_model(seed=0):
         Flatten(),
         Dense(128, activation="relu"),
         Dense(10, activation="softmax"),
-    ], seed=seed)
+    ], seed=seed, dtype=dtype)
 
 
 PADDINGS = st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2))

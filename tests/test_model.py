@@ -412,26 +412,6 @@ def test_successive_fit_calls_shuffle_differently_but_reruns_repeat():
         np.testing.assert_array_equal(a, b)
 
 
-def test_kernel_threads_is_set_for_the_call_and_put_back():
-    import numba
-
-    from tinycnn.threads import kernel_threads
-
-    before = numba.get_num_threads()
-    with kernel_threads(1):
-        assert numba.get_num_threads() == 1
-    assert numba.get_num_threads() == before
-    with kernel_threads(None):
-        assert numba.get_num_threads() == before
-
-    model = seed_model().build()
-    x = np.random.default_rng(0).random((40, 28, 28, 1)).astype(np.float32)
-    one = model.predict(x)
-    model.kernel_threads = None  # Numba's own setting: same numbers, maybe more threads
-    np.testing.assert_allclose(model.predict(x), one, rtol=1e-6)
-    assert numba.get_num_threads() == before
-
-
 def test_a_large_batch_in_pieces_takes_the_same_step_as_one_pass(monkeypatch):
     """Gradient accumulation over pieces of TRAIN_PIECE images is the same optimisation step
     (and the same loss and probabilities) as one forward and backward over the whole batch."""

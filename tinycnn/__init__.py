@@ -18,22 +18,15 @@ Glossary of symbols, used the same way in every docstring:
 Images are channels-last, ``(N, H, W, C)``, float32 in training (float64 works too, for exact
 gradient checks). Labels are integer class ids ``(N,)``.
 
-Thread settings: Numba's OpenMP threads and OpenBLAS's threads both spin while they wait, and on
-a small machine they steal each other's cores (a training step can get 10x slower). So a model
-runs its Numba kernels on one thread (``Sequential.kernel_threads``, tinycnn/threads.py), and,
-unless you have set it yourself, importing tinycnn sets ``OMP_WAIT_POLICY=PASSIVE`` (idle
-OpenMP threads sleep) for when they run on more. See README, "Threads".
+Threads: the Numba kernels are plain serial loops; a model uses the cores by running pieces of
+each batch on threads of its own (``Sequential.workers``, tinycnn/parallel.py), with NumPy's
+matrix multiplies held to one thread each meanwhile. Importing tinycnn changes no setting of
+the process. See README, "Threads".
 """
-
-import os
-
-# Must happen before Numba's OpenMP pool starts (on the first parallel kernel call); we never
-# override a value the user chose.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
 
-from tinycnn import (  # noqa: E402
+from tinycnn import (
     callbacks,
     explain,
     gradcheck,
@@ -43,9 +36,9 @@ from tinycnn import (  # noqa: E402
     metrics,
     optimizers,
 )
-from tinycnn.explain import checkup, grad_cam, profile, saliency  # noqa: E402
-from tinycnn.model import Sequential, load_model  # noqa: E402
-from tinycnn.saving import ModelFileError  # noqa: E402
+from tinycnn.explain import checkup, grad_cam, profile, saliency
+from tinycnn.model import Sequential, load_model
+from tinycnn.saving import ModelFileError
 
 __all__ = ["Sequential", "load_model", "ModelFileError", "callbacks", "gradcheck", "kernels",
            "layers", "losses", "metrics", "optimizers", "explain", "checkup", "grad_cam",

@@ -13,15 +13,16 @@ every layer's arrays in cache, unless a layer mixes the images of a batch (Batch
 Shapes: x (N, H, W, C) float32, y (N,) class ids, probs (N, K).
 """
 
+import threading
+
 import numpy as np
 
-from tinycnn import saving, training
+from tinycnn import parallel, saving, training
 from tinycnn.layers.shapes import positive_int
 from tinycnn.losses import get_loss
 from tinycnn.metrics import accuracy
 from tinycnn.network import Network
 from tinycnn.optimizers import get_optimizer
-from tinycnn.threads import kernel_threads
 from tinycnn.validation import check_images, check_labels, check_not_single_image
 
 INFERENCE_CHUNK = 32  # images per forward pass in predict and evaluate
@@ -37,15 +38,14 @@ class Sequential(Network):
     weights and history. Without a seed, one is drawn from the operating system and kept in
     ``model.seed``. Building, forward, summary and weights come from Network (network.py).
 
-    ``model.kernel_threads`` (default 1) is the number of threads the Numba kernels use while
-    this model trains or predicts; None leaves Numba's own setting alone. One is fastest on a
-    small machine, where NumPy's matrix multiplies want every core (see tinycnn/threads.py).
+    ``model.workers`` (default: one per core) is the number of threads that predict on pieces
+    of a batch at once (tinycnn/parallel.py); the numbers do not depend on it.
     """
 
     def __init__(self, layers=None, name="sequential", seed=None, dtype="float32"):
         self.loss, self.optimizer, self.metrics = None, None, []
         self.stop_training, self.history = False, None
-        self.kernel_threads = 1
+        self.workers = parallel.default_workers()
         super().__init__(layers, name=name, seed=seed, dtype=dtype)
 
     def use_kernels(self, name):
@@ -124,19 +124,18 @@ class Sequential(Network):
         piece = len(x) if any(layer.mixes_batch for layer in self.layers) else TRAIN_PIECE
         params = [layer.params for layer in self.layers]
         names = [layer.name for layer in self.layers]
-        with kernel_threads(self.kernel_threads):
-            if len(x) <= piece:
-                probs = self.forward(x, training=True)
-                self.backward_loss(probs, y)
-                self.optimizer.step(params, [layer.grads for layer in self.layers], names)
-                return self.loss(probs, y), probs
-            grads, all_probs = None, []
-            for start in range(0, len(x), piece):
-                probs = self.forward(x[start:start + piece], training=True)
-                self.backward_loss(probs, y[start:start + piece], weight=len(probs) / len(x))
-                grads = _add_grads(grads, self.layers)
-                all_probs.append(probs)
-            self.optimizer.step(params, grads, names)
+        if len(x) <= piece:
+            probs = self.forward(x, training=True)
+            self.backward_loss(probs, y)
+            self.optimizer.step(params, [layer.grads for layer in self.layers], names)
+            return self.loss(probs, y), probs
+        grads, all_probs = None, []
+        for start in range(0, len(x), piece):
+            probs = self.forward(x[start:start + piece], training=True)
+            self.backward_loss(probs, y[start:start + piece], weight=len(probs) / len(x))
+            grads = _add_grads(grads, self.layers)
+            all_probs.append(probs)
+        self.optimizer.step(params, grads, names)
         probs = np.concatenate(all_probs)
         return self.loss(probs, y), probs
 
@@ -193,11 +192,21 @@ class Sequential(Network):
         # Inference treats every image on its own, so the forward pass may run on smaller
         # pieces than batch_size: at most INFERENCE_CHUNK images keeps each layer's im2col
         # matrix in cache. Measured at batch_size=1000: 32 images a piece gave ~14,100
-        # images/s, 128 gave ~12,300, one 1,000-image pass ~6,000.
+        # images/s, 128 gave ~12,300, one 1,000-image pass ~6,000. The pieces run on
+        # self.workers threads, each with its own replica of the model (its own caches).
         step = min(batch_size, INFERENCE_CHUNK)
-        with kernel_threads(self.kernel_threads):
-            outputs = [self.forward(x[start:start + step], training=False)
-                       for start in training.progress(range(0, len(x), step), verbose)]
+        starts = range(0, len(x), step)
+        replicas = threading.local()
+
+        def forward(start):
+            if not hasattr(replicas, "model"):
+                replicas.model = self.replica()
+            return replicas.model.forward(x[start:start + step], training=False)
+
+        with parallel.one_blas_thread():
+            outputs = list(training.progress(
+                parallel.map_in_threads(forward, starts, self.workers), verbose,
+                total=len(starts)))
         return np.concatenate(outputs)
 
     def evaluate(self, x, y, batch_size=32, verbose=0):

@@ -8,6 +8,8 @@ get_weights/set_weights. Sequential (model.py) adds what training needs: a loss,
 fit, evaluate and predict.
 """
 
+import copy
+
 import numpy as np
 
 from tinycnn.kernels import NUMBA, get_kernels
@@ -165,6 +167,13 @@ class Network:
             dout = layer.backward(dout)
         return dout
 
+    def replica(self):
+        """The same network with every layer replaced by its replica (Layer.replica): shares
+        every weight, keeps its own grads and caches (one piece of a data-parallel step)."""
+        twin = copy.copy(self)
+        twin.layers = [layer.replica() for layer in self.layers]
+        return twin
+
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r}, layers={len(self.layers)})"
 
@@ -223,6 +232,11 @@ class NestedNetwork(Layer):
 
     def unbuild(self):
         self.input_shape = self.output_shape = None  # the inner network keeps its weights
+
+    def replica(self):
+        twin = super().replica()
+        twin.network = self.network.replica()
+        return twin
 
     def use_kernels(self, name):
         self.network.use_kernels(name)

@@ -131,9 +131,9 @@ def format_logs(logs):
     return " - ".join(f"{name}: {value:.4f}" for name, value in logs.items())
 
 
-def progress(iterable, verbose, desc="Predict"):
+def progress(iterable, verbose, desc="Predict", total=None):
     """``iterable`` with a progress bar when verbose (predict and evaluate)."""
-    return tqdm(iterable, desc=desc, unit="chunk", disable=not verbose)
+    return tqdm(iterable, desc=desc, unit="chunk", disable=not verbose, total=total)
 
 
 def class_ids(y):

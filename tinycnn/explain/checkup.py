@@ -41,7 +41,6 @@ from tinycnn.explain.leaves import leaf_layers
 from tinycnn.explain.logits import CHUNK, forward
 from tinycnn.explain.model_copy import copy_model
 from tinycnn.explain.watched_step import watched_step
-from tinycnn.threads import kernel_threads
 
 LOSS_IMAGES = 256  # images for the initial loss and the dead ReLUs
 # One batch of UPDATE_IMAGES: the update size is measured at step UPDATE_STEPS, and the run goes
@@ -75,8 +74,7 @@ def checkup(model, x, y, print_fn=print):
     layers = [{"name": layer.name, "type": type(layer).__name__, "relu_units": 0,
                "dead_at_start": 0, "dead_after": None, "zeros": 0.0, "update_ratio": None}
               for layer in leaf_layers(model)]
-    with kernel_threads(getattr(model, "kernel_threads", None)):  # as fit runs them
-        checks = _run_checks(model, x, y, layers)
+    checks = _run_checks(model, x, y, layers)
     title = (f'Training check-up of "{model.name}" on {len(x)} images, '
              f"{model.output_shape[-1]} classes")
     result = Checkup(title, checks, layers)

@@ -24,7 +24,6 @@ from tinycnn.explain.inputs import checked_classes, checked_classifier, checked_
 from tinycnn.explain.leaves import leaf_layers
 from tinycnn.explain.logits import CHUNK, backward, logit_layers, one_hot
 from tinycnn.explain.untouched import untouched
-from tinycnn.threads import kernel_threads
 
 
 def grad_cam(model, images, classes=None, layer=None):
@@ -39,8 +38,7 @@ def grad_cam(model, images, classes=None, layer=None):
     x, _ = checked_images(model, images, "grad_cam images")
     num_classes = model.output_shape[-1]
     classes = checked_classes(classes, len(x), num_classes, "grad_cam classes")
-    with (untouched(model), logit_layers(model) as layers,
-          kernel_threads(getattr(model, "kernel_threads", None))):
+    with untouched(model), logit_layers(model) as layers:
         # Found among all the model's layers, so indices count as in the model; a layer with
         # a spatial output always lies below the logits.
         target = spatial_layer_index(leaf_layers(model), layer, "grad_cam")

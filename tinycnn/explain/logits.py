@@ -25,7 +25,6 @@ from tinycnn.explain.inputs import checked_classifier, checked_images
 from tinycnn.explain.leaves import leaf_layers
 from tinycnn.explain.untouched import untouched
 from tinycnn.layers.activation import Activation
-from tinycnn.threads import kernel_threads
 
 CHUNK = 32  # images per forward and backward pass: each layer's arrays stay in cache
 
@@ -77,7 +76,6 @@ def class_logits(model, images):
     it was."""
     checked_classifier(model, "class_logits")
     x, _ = checked_images(model, images, "class_logits images")
-    with (untouched(model), logit_layers(model) as layers,
-          kernel_threads(getattr(model, "kernel_threads", None))):
+    with untouched(model), logit_layers(model) as layers:
         return np.concatenate([forward(layers, x[start:start + CHUNK])
                                for start in range(0, len(x), CHUNK)])

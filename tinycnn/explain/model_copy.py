@@ -8,7 +8,7 @@ the way ``load_model`` rebuilds a saved model:
     weights     set_weights(model.get_weights()): params and state (BatchNorm's statistics)
     compile     the same loss, metrics and optimizer settings (optimizer_from_config), with a
                 fresh optimizer state: a copy starts training from step 0
-    kernels     the same kernel set ("numba" or "numpy") and kernel thread count
+    kernels     the same kernel set ("numba" or "numpy") and number of worker threads
 A model used as a layer of another (a NestedNetwork, as Keras's Sequential([model, ...])) is
 copied the same way, then wrapped again: the copy shares no weight with the original's.
 """
@@ -22,7 +22,7 @@ def copy_model(model, dtype=None):
     twin = _copy_network(model, model.dtype if dtype is None else dtype)
     twin.set_weights(model.get_weights())
     twin.use_kernels(model.kernels.name)
-    twin.kernel_threads = getattr(model, "kernel_threads", None)
+    twin.workers = getattr(model, "workers", 1)
     if getattr(model, "loss", None) is not None and getattr(model, "optimizer", None) is not None:
         twin.compile(loss=model.loss, metrics=list(model.metrics),
                      optimizer=optimizer_from_config(model.optimizer.get_config()))

@@ -23,7 +23,6 @@ from tinycnn.explain.leaves import leaf_layers
 from tinycnn.explain.logits import logit_layers, one_hot
 from tinycnn.explain.untouched import untouched
 from tinycnn.layers.activations import softmax
-from tinycnn.threads import kernel_threads
 
 
 def profile(model, x, y=None, repeats=5, print_fn=print):
@@ -43,7 +42,7 @@ def profile(model, x, y=None, repeats=5, print_fn=print):
     layers = leaf_layers(model)  # a model used as a layer, opened up: its layers one by one
     names = [layer.name for layer in layers]
     runs = {name: {"forward": [], "backward": []} for name in names}
-    with untouched(model), kernel_threads(getattr(model, "kernel_threads", None)):
+    with untouched(model):
         for run in range(repeats + 1):
             forward_s, backward_s = _timed_step(model, layers, x, labels)
             if run > 0:  # the first run compiles and warms the caches

@@ -18,7 +18,6 @@ import numpy as np
 from tinycnn.explain.inputs import checked_classes, checked_classifier, checked_images
 from tinycnn.explain.logits import CHUNK, backward, forward, logit_layers, one_hot
 from tinycnn.explain.untouched import untouched
-from tinycnn.threads import kernel_threads
 
 
 def saliency(model, images, classes=None):
@@ -32,8 +31,7 @@ def saliency(model, images, classes=None):
     num_classes = model.output_shape[-1]
     classes = checked_classes(classes, len(x), num_classes, "saliency classes")
     maps = np.empty_like(x)
-    with (untouched(model), logit_layers(model) as layers,
-          kernel_threads(getattr(model, "kernel_threads", None))):
+    with untouched(model), logit_layers(model) as layers:
         layers[0].needs_input_grad = True  # the model's first layer normally skips dL/dx
         for start in range(0, len(x), CHUNK):
             logits = forward(layers, x[start:start + CHUNK])

@@ -11,18 +11,22 @@ so float32 parameters are updated in float32 arithmetic, as in NumPy.
 """
 
 import numpy as np
-from numba import njit, prange
+
+from tinycnn.kernels.jit import kernel
 
 
-@njit(parallel=True, cache=True)
+@kernel
 def _adam_update(p, g, m, v, step_size, beta_1, beta_2, epsilon):
     to_dtype = p.dtype.type
     keep_m, keep_v = to_dtype(1.0 - beta_1), to_dtype(1.0 - beta_2)
     step_size, epsilon = to_dtype(step_size), to_dtype(epsilon)
-    for i in prange(p.size):
-        m[i] += keep_m * (g[i] - m[i])
-        v[i] += keep_v * (g[i] * g[i] - v[i])
-        p[i] -= step_size * m[i] / (np.sqrt(v[i]) + epsilon)
+    for i in range(p.size):
+        # Read each array once into a local: LLVM then sees no overlap to fear and vectorises.
+        g_i = g[i]
+        m_i = m[i] + keep_m * (g_i - m[i])
+        v_i = v[i] + keep_v * (g_i * g_i - v[i])
+        m[i], v[i] = m_i, v_i
+        p[i] -= step_size * m_i / (np.sqrt(v_i) + epsilon)
 
 
 def _check_shapes(p, g, m, v):

@@ -9,32 +9,33 @@ always use the returned value.
 """
 
 import numpy as np
-from numba import njit, prange
+
+from tinycnn.kernels.jit import kernel
 
 
-@njit(parallel=True, cache=True)
+@kernel
 def bias_relu(z, b):
     """z: (M, F), b: (F,) -> max(z + b, 0), written into z and returned."""
     m, f = z.shape
-    for i in prange(m):
+    for i in range(m):
         for j in range(f):
             value = z[i, j] + b[j]
             z[i, j] = 0.0 if value < 0 else value  # NaN stays NaN, as in np.maximum
     return z
 
 
-@njit(parallel=True, cache=True)
+@kernel
 def relu_backward(dout, out):
     """dout, out: (M, F) -> dz = dout where out > 0, else 0."""
     m, f = out.shape
     dz = np.empty_like(dout)
-    for i in prange(m):
+    for i in range(m):
         for j in range(f):
             dz[i, j] = dout[i, j] if out[i, j] > 0 else 0.0
     return dz
 
 
-@njit(cache=True)
+@kernel
 def bias_grad(dz):
     """dz: (M, F) -> db: (F,), the column sums.
 

@@ -19,7 +19,8 @@ them equal.
 """
 
 import numpy as np
-from numba import njit, prange
+
+from tinycnn.kernels.jit import kernel
 
 
 def conv_geometry(size, kernel, stride, padding):
@@ -72,13 +73,13 @@ def col2im(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_
 # that hang over the image's edge go pixel by pixel.
 
 
-@njit(parallel=True, cache=True)
+@kernel
 def _im2col(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     n, h, w, c = x.shape
     run = kw * c
     x_rows = x.reshape((n, h, w * c))
     cols = np.empty((n * out_h * out_w, kh * run), dtype=x.dtype)
-    for img in prange(n):
+    for img in range(n):
         for oy in range(out_h):
             for ox in range(out_w):
                 cols_row = cols[(img * out_h + oy) * out_w + ox]
@@ -100,12 +101,12 @@ def _im2col(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     return cols
 
 
-@njit(parallel=True, cache=True)
+@kernel
 def _col2im(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     n, h, w, c = x_shape
     run = kw * c
     dx_rows = np.zeros((n, h, w * c), dtype=dcols.dtype)
-    for img in prange(n):
+    for img in range(n):
         for oy in range(out_h):
             for ox in range(out_w):
                 dcols_row = dcols[(img * out_h + oy) * out_w + ox]

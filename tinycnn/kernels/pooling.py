@@ -24,9 +24,9 @@ because each thread owns whole images. Each Numba kernel has a plain NumPy twin
 """
 
 import numpy as np
-from numba import njit, prange
 
 from tinycnn.kernels.im2col import at_offset, padded
+from tinycnn.kernels.jit import kernel
 
 
 def maxpool_forward(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
@@ -60,18 +60,18 @@ def avgpool_backward(dout, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, ou
 # offsets that land inside the image (``_inside``); away from the edges that is the whole window.
 
 
-@njit(cache=True)
+@kernel
 def _inside(start, kernel, size):
     """The offsets k in [lo, hi) with 0 <= start + k < size, for a window starting at ``start``."""
     return max(0, -start), min(kernel, size - start)
 
 
-@njit(parallel=True, cache=True)
+@kernel
 def _maxpool_forward(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     n, h, w, c = x.shape
     out = np.empty((n, out_h, out_w, c), dtype=x.dtype)
     argmax = np.empty((n, out_h, out_w, c), dtype=np.int32)
-    for img in prange(n):
+    for img in range(n):
         for oy in range(out_h):
             y0 = oy * stride_h - pad_h
             ky_lo, ky_hi = _inside(y0, kh, h)
@@ -95,12 +95,12 @@ def _maxpool_forward(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     return out, argmax
 
 
-@njit(parallel=True, cache=True)
+@kernel
 def _maxpool_backward(dout, argmax, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h,
                       out_w):
     n, h, w, c = x_shape
     dx = np.zeros((n, h, w, c), dtype=dout.dtype)
-    for img in prange(n):
+    for img in range(n):
         for oy in range(out_h):
             y0 = oy * stride_h - pad_h
             ky_lo, ky_hi = _inside(y0, kh, h)
@@ -118,11 +118,11 @@ def _maxpool_backward(dout, argmax, x_shape, kh, kw, stride_h, stride_w, pad_h, 
     return dx
 
 
-@njit(parallel=True, cache=True)
+@kernel
 def _avgpool_forward(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     n, h, w, c = x.shape
     out = np.zeros((n, out_h, out_w, c), dtype=x.dtype)
-    for img in prange(n):
+    for img in range(n):
         for oy in range(out_h):
             y0 = oy * stride_h - pad_h
             ky_lo, ky_hi = _inside(y0, kh, h)
@@ -139,11 +139,11 @@ def _avgpool_forward(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     return out
 
 
-@njit(parallel=True, cache=True)
+@kernel
 def _avgpool_backward(dout, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     n, h, w, c = x_shape
     dx = np.zeros((n, h, w, c), dtype=dout.dtype)
-    for img in prange(n):
+    for img in range(n):
         for oy in range(out_h):
             y0 = oy * stride_h - pad_h
             ky_lo, ky_hi = _inside(y0, kh, h)

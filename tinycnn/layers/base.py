@@ -25,6 +25,8 @@ layer that tries gets NumPy's "assignment destination is read-only" at once, ins
 silently wrong gradients.
 """
 
+import copy
+
 import numpy as np
 
 from tinycnn.kernels import NUMBA, get_kernels
@@ -81,6 +83,16 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         raise NotImplementedError
+
+    def replica(self):
+        """A twin for one piece of a data-parallel step (tinycnn/parallel.py): the very same
+        params and state arrays, but its own grads and cache, so that two pieces running at
+        once on two threads never write into the same array. It is a shallow copy: anything
+        forward or backward *assigns* to ``self.<name>`` is the twin's own; a layer that
+        writes into an array or a list it made in build must give the twin its own copy."""
+        twin = copy.copy(self)
+        twin.grads, twin._cache = {}, None
+        return twin
 
     def _create_params(self, input_shape, rng, dtype):
         return {}
