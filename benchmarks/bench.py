@@ -1,13 +1,13 @@
-"""Speed and memory of tinycnn, side by side with PyTorch on the CPU.
+"""Speed and memory of tinycnn, side by side with TensorFlow/Keras and PyTorch on the CPU.
 
     python benchmarks/bench.py                      # everything except the slow ones
-    python benchmarks/bench.py train inference      # only some sections
+    python benchmarks/bench.py train inference      # only the side-by-side comparison
     python benchmarks/bench.py --threads 2 --repeats 7 all
 
 Sections:
-    train      training images/s of the notebook's model at batch 32 and 128, each framework's
-               repeats interleaved so both see the same machine
-    inference  images/s of predict at batch 1000
+    train      training images/s of the notebook's model at batch 32 and 128, in tinycnn,
+               TensorFlow/Keras and PyTorch (those installed: pip install .[bench])
+    inference  images/s of prediction at batch 1000, the same three
     layers     tinycnn's forward and backward time per layer, and its share of a step
     kernels    each Numba kernel against its NumPy twin (seed-model shapes) and the textbook loops
     compile    first use with an empty Numba cache, and import + first step with a warm one
@@ -15,12 +15,29 @@ Sections:
     memory     peak memory of the study (1 epoch on the full data), in a child process
     explain    saliency maps and Grad-CAM of 100 images (tinycnn.explain), milliseconds
 Results go to benchmarks/results/latest.json and latest.md (a markdown table for the README).
-Timings are medians of --repeats runs, with the best run and the spread beside them: on a
-small shared machine the speed of a whole process can jump between two levels, so tinycnn's and
-PyTorch's runs alternate and their ratio is the figure to compare.
+
+How train and inference stay fair (one pass covers both):
+- Every library runs in a process of its own (benchmarks/worker.py) that imports only that
+  library and NumPy, with the environment this script was started with, so that no thread
+  pool or environment variable of one library touches another (OMP_WAIT_POLICY=PASSIVE, which
+  tinycnn's import once set, slows PyTorch by about a fifth). A worker that loaded another
+  library is refused; this script imports tinycnn only after the side-by-side pass.
+- Each library keeps its own default thread settings; --threads N, only when given, limits
+  every library alike (tinycnn: Numba, BLAS and the model's workers; TensorFlow: intra- and
+  inter-op threads; PyTorch: torch.set_num_threads). Every process reports the settings it
+  ran with.
+- The same model, data (np.random.default_rng(0)), batch sizes and warm-up for all. A library
+  with several usual ways to train or predict (Keras: train_on_batch and fit; predict and
+  calling the model) has each timed and is reported at its fastest (highest median).
+- --repeats rounds, one process per library per round, in an order that rotates each round.
+  Speeds on a small shared machine move by 10-40% between runs: the tables give medians with
+  the min-max beside them, and the ratio tinycnn / best peer of one sitting is the figure to
+  quote.
+The other sections are tinycnn-only and run in this process.
 """
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -38,43 +55,40 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-# models imports tinycnn, which sets OMP_WAIT_POLICY before Numba starts its threads.
-from models import TinycnnRunner, available_runners  # noqa: E402
+from models import LIBRARIES, TinycnnRunner, installed  # noqa: E402  (imports no library)
 
-from tinycnn.threads import kernel_threads  # noqa: E402
+# The environment the user started us with, taken before anything imports tinycnn: every
+# worker gets exactly this one.
+USER_ENVIRONMENT = dict(os.environ)
 
 SECTIONS = ["train", "inference", "layers", "kernels", "compile", "epoch", "memory", "explain"]
 DEFAULT_SECTIONS = ["train", "inference", "layers", "kernels", "compile", "explain"]
+SIDE_BY_SIDE = ["train", "inference"]
+NOT_INSTALLED = "not installed (pip install .[bench])"
 
 
-def settings(threads):
-    """What decides the speed: thread counts and the environment variables that tune them."""
+def settings(threads, model_threads):
+    """What decides tinycnn's speed in this process (the tinycnn-only sections)."""
     import numba
     from threadpoolctl import threadpool_info
 
     blas = [f"{p['internal_api']} {p.get('version')} ({p['num_threads']} threads)"
             for p in threadpool_info() if p["user_api"] == "blas"]
-    info = {
-        "date": date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {_cpu_name()}",
-        "python": platform.python_version(),
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet
+        layer = "not started"
+    return {
         "numpy": np.__version__,
         "numba": numba.__version__,
-        "numba_threading_layer": numba.threading_layer(),
+        "numba_threading_layer": layer,
         "numba_threads": numba.get_num_threads(),
         "blas": "; ".join(blas),
-        "threads": threads,
+        "threads": threads or "library default",
+        "tinycnn_model": model_threads,
         "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"),
         "OPENBLAS_THREAD_TIMEOUT": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
-        "command": "python benchmarks/bench.py " + " ".join(sys.argv[1:]),
     }
-    try:
-        import torch
-
-        info["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)"
-    except ImportError:
-        info["torch"] = "not installed (pip install .[bench])"
-    return info
 
 
 def _cpu_name():
@@ -88,19 +102,12 @@ def _cpu_name():
 
 
 def set_threads(threads):
-    """Numba's (at most), BLAS's and PyTorch's thread counts, all to ``threads``."""
+    """Numba's (at most) and BLAS's thread counts in this process, to ``threads``."""
     import numba
     from threadpoolctl import threadpool_limits
 
-    numba.set_num_threads(threads)
-    limiter = threadpool_limits(limits=threads)
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:
-        pass
-    return limiter
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    return threadpool_limits(limits=threads)
 
 
 def summarise(values):
@@ -113,52 +120,136 @@ def fake_data(n, seed=0):
     return rng.random((n, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, n)
 
 
-# ---- sections -----------------------------------------------------------------------------
-def bench_train(repeats, batch_sizes=(32, 128), steps_images=3200):
-    """Images/s of training steps; every framework's repeat runs in turn (A, B, A, B, ...)."""
-    results = {}
-    x, y = fake_data(steps_images)
-    for batch_size in batch_sizes:
-        runners = [cls() for cls in available_runners()]
-        steps = steps_images // batch_size
-        batches = [np.arange(i * batch_size, (i + 1) * batch_size) for i in range(steps)]
-        for runner in runners:  # warm up: compile, allocate, fill caches
-            for batch in batches[:10]:
-                runner.train_step(x[batch], y[batch])
-        rates = {runner.name: [] for runner in runners}
-        for _ in range(repeats):
-            for runner in runners:
-                start = time.perf_counter()
-                for batch in batches:
-                    runner.train_step(x[batch], y[batch])
-                rates[runner.name].append(steps * batch_size / (time.perf_counter() - start))
-        for name, values in rates.items():
-            results[f"{name}, batch {batch_size}"] = summarise(values)
-            print(f"  train  {name:8s} batch {batch_size:4d}: {statistics.median(values):8.0f} "
-                  f"images/s  ({min(values):.0f}-{max(values):.0f})")
-    return results
+# ---- train and inference: every library in its own process, in rotating rounds -------------
+def run_worker(library, options):
+    """One worker process for ``library``; returns its JSON result."""
+    command = [sys.executable, str(HERE / "worker.py"), library, *options]
+    done = subprocess.run(command, env=USER_ENVIRONMENT, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-25:])
+        raise RuntimeError(f"{' '.join(command)} failed (exit {done.returncode}):\n{tail}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    others = [module for name, (module, _) in LIBRARIES.items() if name != library]
+    intruders = [module for module in result["libraries_loaded"] if module in others]
+    if intruders:
+        raise RuntimeError(f"the {library} worker also loaded {', '.join(intruders)}: "
+                           "its figures would not be its own")
+    return result
 
 
-def bench_inference(repeats, batch_size=1000, images=10000):
-    results = {}
-    x, _ = fake_data(images)
-    runners = [cls() for cls in available_runners()]
-    for runner in runners:
-        runner.predict(x[:batch_size])
-    rates = {runner.name: [] for runner in runners}
-    for _ in range(repeats):
-        for runner in runners:
-            start = time.perf_counter()
-            for i in range(0, images, batch_size):
-                runner.predict(x[i:i + batch_size])
-            rates[runner.name].append(images / (time.perf_counter() - start))
-    for name, values in rates.items():
-        results[f"{name}, batch {batch_size}"] = summarise(values)
-        print(f"  infer  {name:8s} batch {batch_size:4d}: {statistics.median(values):8.0f} "
-              f"images/s  ({min(values):.0f}-{max(values):.0f})")
-    return results
+def _compact(settings):
+    environment = settings.get("environment") or {}
+    parts = [f"{key} {value}" for key, value in settings.items()
+             if key not in ("environment", "pid")]
+    parts.append("environment: " + (", ".join(f"{k}={v}" for k, v in environment.items())
+                                    or "no thread variables set"))
+    return "; ".join(parts)
 
 
+def bench_side_by_side(sections, repeats, threads=None, workers=None, quick=False,
+                       libraries=tuple(LIBRARIES)):
+    """Images/s of every installed library, one worker process per library and round.
+    ``workers``: tinycnn's Sequential.workers (default: ``threads`` if given, else its own)."""
+    present = [library for library in libraries if installed(library)]
+    for library in libraries:
+        if library not in present:
+            print(f"  {LIBRARIES[library][1]}: {NOT_INSTALLED}, skipped")
+    options = ["--sections", *sections]
+    options += ["--threads", str(threads)] if threads else []
+    options += ["--quick"] if quick else []
+    runs = {library: [] for library in present}
+    orders = []
+    for round_index in range(repeats):
+        shift = round_index % max(1, len(present))
+        order = present[shift:] + present[:shift]
+        orders.append(order)
+        for library in order:
+            extra = ["--workers", str(workers)] if library == "tinycnn" and workers else []
+            result = run_worker(library, options + extra)
+            runs[library].append(result)
+            figures = "; ".join(f"{measure}: " + ", ".join(f"{rate:,.0f} {way}"
+                                                            for way, rate in ways.items())
+                                for measure, ways in result["results"].items())
+            print(f"  round {round_index + 1}/{repeats} {result['name']:10s} {figures}")
+            print(f"    {result['name']} {result['version']}: {_compact(result['settings'])}")
+    return summarise_side_by_side(runs, libraries, orders, quick)
+
+
+def summarise_side_by_side(runs, libraries, orders, quick):
+    """Medians per library, way and measure; each library's fastest way; tinycnn / best peer."""
+    summary = {"quick": quick, "rounds": orders, "libraries": {}, "measures": {}, "ratios": {}}
+    for library in libraries:
+        results = runs.get(library, [])
+        summary["libraries"][library] = {
+            "name": LIBRARIES[library][1],
+            "version": results[0]["version"] if results else None,
+            "status": "measured" if results else NOT_INSTALLED,
+            "settings": [result["settings"] for result in results],
+            "images": {"train": results[0]["train_images"],
+                       "inference": results[0]["inference_images"]} if results else None,
+        }
+        for measure in (results[0]["results"] if results else {}):
+            ways = {way: summarise([result["results"][measure][way] for result in results])
+                    for way in results[0]["results"][measure]}
+            best = max(ways, key=lambda way: ways[way]["median"])
+            summary["measures"].setdefault(measure, {})[library] = {
+                **ways[best], "way": best, "ways": ways}
+    for measure, figures in summary["measures"].items():
+        peers = {library: r for library, r in figures.items() if library != "tinycnn"}
+        if "tinycnn" in figures and peers:
+            peer = max(peers, key=lambda library: peers[library]["median"])
+            summary["ratios"][measure] = {
+                "peer": peer, "tinycnn / best": figures["tinycnn"]["median"]
+                / peers[peer]["median"]}
+    return summary
+
+
+def side_by_side_tables(summary):
+    """Markdown: the comparison table, then every way each library was timed."""
+    libraries = summary["libraries"]
+
+    def title(library):
+        info = libraries[library]
+        version = ".".join(info["version"].split("+")[0].split(".")[:2]) if info["version"] else ""
+        return f"{info['name']} {version}".strip() if library != "tinycnn" else "tinycnn"
+
+    lines = ["| measure | " + " | ".join(title(library) for library in libraries)
+             + " | tinycnn / best |", "|---" * (len(libraries) + 2) + "|"]
+    for measure, figures in summary["measures"].items():
+        cells = []
+        for library in libraries:
+            r = figures.get(library)
+            if r is None:
+                cells.append(libraries[library]["status"])
+                continue
+            way = f", {r['way']}" if len(r["ways"]) > 1 else ""
+            cells.append(f"{r['median']:,.0f} ({r['min']:,.0f}-{r['max']:,.0f}){way}")
+        ratio = summary["ratios"].get(measure)
+        cells.append(f"{ratio['tinycnn / best']:.2f}x (vs {libraries[ratio['peer']]['name']})"
+                     if ratio else "-")
+        lines.append(f"| {measure}, images/s | " + " | ".join(cells) + " |")
+    lines += ["", "| library | measure | way | images/s, median | min-max | runs |",
+              "|---|---|---|---|---|---|"]
+    for measure, figures in summary["measures"].items():
+        for library in libraries:
+            for way, r in figures.get(library, {}).get("ways", {}).items():
+                lines.append(f"| {title(library)} | {measure} | {way} | {r['median']:,.0f} | "
+                             f"{r['min']:,.0f}-{r['max']:,.0f} | {r['runs']} |")
+    return lines
+
+
+def side_by_side_settings(summary):
+    """Markdown bullets: each library's version and the settings of its first process."""
+    lines = []
+    for info in summary["libraries"].values():
+        if info["settings"]:
+            lines.append(f"- {info['name']} {info['version']}: {_compact(info['settings'][0])}")
+        else:
+            lines.append(f"- {info['name']}: {info['status']}")
+    return lines
+
+
+# ---- tinycnn-only sections, in this process -----------------------------------------------
 def _time_layers(model, x, y, steps, forward, backward):
     """Add each layer's forward and backward seconds over ``steps`` training steps."""
     for _ in range(steps):
@@ -193,8 +284,7 @@ def bench_layers(repeats, batch_size=32, steps=100):
     for _ in range(repeats):
         forward = dict.fromkeys(names, 0.0)
         backward = dict.fromkeys(names, 0.0)
-        with kernel_threads(TinycnnRunner.kernel_threads):  # as train_on_batch runs them
-            _time_layers(model, x, y, steps, forward, backward)
+        _time_layers(model, x, y, steps, forward, backward)
         for name in names:
             totals[name]["forward"].append(forward[name] / steps * 1e3)
             totals[name]["backward"].append(backward[name] / steps * 1e3)
@@ -248,8 +338,7 @@ def bench_kernels(repeats):
     }
     results = {}
     for label, (name, args) in cases.items():
-        with kernel_threads(TinycnnRunner.kernel_threads):  # as the model runs them
-            fast = _time_call(getattr(NUMBA, name), args, repeats, 20)
+        fast = _time_call(getattr(NUMBA, name), args, repeats, 20)
         slow = _time_call(getattr(NUMPY, name), args, repeats, 5)
         results[label] = {"numba_ms": fast, "numpy_ms": slow, "speedup": slow / fast}
         print(f"  {label:32s} numba {fast:7.3f} ms  numpy {slow:7.3f} ms  x{slow / fast:5.1f}")
@@ -349,29 +438,29 @@ def bench_explain(repeats, images=100):
 # ---- report -------------------------------------------------------------------------------
 def markdown(results):
     info = results["settings"]
-    lines = [f"Measured {info['date']} on {info['machine']}; {info['threads']} threads "
-             f"(tinycnn's Numba kernels: {info['tinycnn_kernel_threads']}); "
-             f"numpy {info['numpy']}, numba {info['numba']} ({info['numba_threading_layer']}), "
-             f"PyTorch {info['torch']}. Command: `{info['command']}`.", ""]
-    for section in ("train", "inference"):
-        if section in results:
-            lines += ["| " + section + " | images/s, median | best run | spread | runs |",
-                      "|---|---|---|---|---|"]
-            for name, r in results[section].items():
-                lines.append(f"| {name} | {r['median']:,.0f} | {r['max']:,.0f} | "
-                             f"{r['min']:,.0f}-{r['max']:,.0f} | {r['runs']} |")
-            lines.append("")
-    for section in ("train", "inference"):
-        if section in results:
-            for batch in sorted({k.split("batch ")[1] for k in results[section]}):
-                ours = results[section].get(f"tinycnn, batch {batch}")
-                theirs = results[section].get(f"pytorch, batch {batch}")
-                if ours and theirs:
-                    lines.append(f"- {section}, batch {batch}: tinycnn / PyTorch = "
-                                 f"{ours['median'] / theirs['median']:.2f}x (medians), "
-                                 f"{ours['max'] / theirs['max']:.2f}x (best runs)")
+    lines = [f"Measured {info['date']} on {info['machine']}, Python {info['python']}. "
+             f"Command: `{info['command']}`.", ""]
+    if "side_by_side" in results:
+        summary = results["side_by_side"]
+        images = next((i["images"] for i in summary["libraries"].values() if i["images"]), None)
+        rounds = len(summary["rounds"])
+        lines.append(f"Each library in its own process, {rounds} round"
+                     f"{'s' if rounds != 1 else ''} in rotating order; medians (min-max) of "
+                     "images/s"
+                     + (f" (--quick: {images['train']:,} training and {images['inference']:,} "
+                        "inference images; the figures mean little)" if summary["quick"] else "")
+                     + "; a library's fastest way is its figure.")
+        lines += ["", *side_by_side_tables(summary), "", "Settings of each library's process:",
+                  *side_by_side_settings(summary), ""]
+    if "tinycnn" in results:
+        t = results["tinycnn"]
+        lines += [f"tinycnn-only sections, in one process: numpy {t['numpy']}, numba "
+                  f"{t['numba']} ({t['numba_threading_layer']}, {t['numba_threads']} threads), "
+                  f"{t['blas']}; threads: {t['threads']}; the model's "
+                  + ", ".join(f"{k} {v}" for k, v in t["tinycnn_model"].items())
+                  + f"; OMP_WAIT_POLICY {t['OMP_WAIT_POLICY']}.", ""]
     if "layers" in results:
-        lines += ["", f"One training step at batch 32: {results['layers']['step_ms']:.2f} ms", "",
+        lines += [f"One training step at batch 32: {results['layers']['step_ms']:.2f} ms", "",
                   "| layer | forward ms | backward ms | share |", "|---|---|---|---|"]
         for name, r in results["layers"]["layers"].items():
             lines.append(f"| {name} | {r['forward']:.3f} | {r['backward']:.3f} | "
@@ -394,7 +483,7 @@ def markdown(results):
         lines.append("- saliency maps / Grad-CAM of 100 images: "
                      f"{results['explain']['saliency']['median']:.0f} / "
                      f"{results['explain']['grad_cam']['median']:.0f} ms (medians)")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main(argv=None):
@@ -403,39 +492,70 @@ def main(argv=None):
     parser.add_argument("sections", nargs="*", choices=SECTIONS + ["all"], metavar="SECTION",
                         help=f"any of {', '.join(SECTIONS)}, or all "
                              f"(default: {' '.join(DEFAULT_SECTIONS)})")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(),
-                        help="threads for Numba, BLAS and PyTorch alike (default: all cores)")
-    parser.add_argument("--kernel-threads", type=int, default=1,
-                        help="threads for tinycnn's Numba kernels (Sequential.kernel_threads; "
-                             "default 1, tinycnn's default: see tinycnn/threads.py)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for every library alike (tinycnn: Numba's, BLAS's and the "
+                             "model's workers; TensorFlow: intra- and inter-op; PyTorch: "
+                             "torch.set_num_threads); default: each library's own")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="tinycnn's Sequential.workers (threads that share out a batch in "
+                             "predict; default: --threads if given, else the model's own)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="rounds of the side-by-side sections, timed runs of the others")
+    parser.add_argument("--libraries", nargs="+", choices=list(LIBRARIES),
+                        default=list(LIBRARIES), help="who takes part in train and inference "
+                        "(default: all; those not installed are reported and skipped)")
+    parser.add_argument("--quick", action="store_true",
+                        help="train and inference on 320 and 2,000 images: a smoke test")
     parser.add_argument("--out", type=Path, default=HERE / "results",
                         help="folder for latest.json and latest.md")
     args = parser.parse_args(argv)
-    if min(args.threads, args.kernel_threads, args.repeats) < 1:
-        parser.error("--threads, --kernel-threads and --repeats must be at least 1")
-    TinycnnRunner.kernel_threads = args.kernel_threads
+    if min(args.threads or 1, args.workers or 1, args.repeats) < 1:
+        parser.error("--threads, --workers and --repeats must be at least 1")
     sections = args.sections or DEFAULT_SECTIONS
     if "all" in sections:
         sections = SECTIONS
 
-    set_threads(args.threads)
-    results = {"settings": settings(args.threads)}
-    results["settings"]["tinycnn_kernel_threads"] = args.kernel_threads
+    results = {"settings": {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {_cpu_name()}",
+        "python": platform.python_version(),
+        "command": "python benchmarks/bench.py " + " ".join(sys.argv[1:] if argv is None
+                                                            else argv),
+    }}
     for key, value in results["settings"].items():
         print(f"{key:24s} {value}")
-    runners = {"train": lambda: bench_train(args.repeats),
-               "inference": lambda: bench_inference(args.repeats),
-               "layers": lambda: bench_layers(args.repeats),
+    side = [section for section in SIDE_BY_SIDE if section in sections]
+    if side:  # first, while this process has not imported tinycnn nor started a thread pool
+        print(f"[{' + '.join(side)}: side by side, one process per library and round]")
+        summary = bench_side_by_side(side, args.repeats, args.threads, args.workers,
+                                     args.quick, args.libraries)
+        results["side_by_side"] = summary
+        print("\n".join(side_by_side_tables(summary)))
+
+    runners = {"layers": lambda: bench_layers(args.repeats),
                "kernels": lambda: bench_kernels(args.repeats),
                "compile": bench_compile,
                "epoch": lambda: bench_epoch(args.repeats),
                "memory": bench_memory,
                "explain": lambda: bench_explain(args.repeats)}
-    for section in SECTIONS:
-        if section in sections:
-            print(f"[{section}]")
-            results[section] = runners[section]()
+    alone = [section for section in SECTIONS if section in sections and section in runners]
+    if alone:
+        # First, as a user would, before Numba or BLAS start their threads: it may set them up.
+        importlib.import_module("tinycnn")
+        TinycnnRunner.threads = args.threads
+        TinycnnRunner.workers = args.workers
+        if args.threads:
+            set_threads(args.threads)
+        model_threads = TinycnnRunner().thread_settings()
+        results["tinycnn"] = settings(args.threads, model_threads)
+        for key, value in results["tinycnn"].items():
+            print(f"{key:24s} {value}")
+    for section in alone:
+        print(f"[{section}]")
+        results[section] = runners[section]()
+    if "tinycnn" in results:  # the threading layer is known once a kernel has run
+        results["tinycnn"]["numba_threading_layer"] = settings(
+            args.threads, model_threads)["numba_threading_layer"]
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=2))
