@@ -29,7 +29,7 @@ def _other_model(seed=0):
 @pytest.mark.parametrize("make_model", [seed_model, _other_model])
 def test_prediction_on_threads_is_bit_identical_to_one_thread(make_model):
     model = make_model().build()
-    x = _images(130)  # four pieces of 32 and one of 2
+    x = _images(130)  # eight pieces of 16 and one of 2
     model.workers = 1
     one_thread = model.predict(x)
     for workers in (2, 3):

@@ -25,7 +25,7 @@ from tinycnn.network import Network
 from tinycnn.optimizers import get_optimizer
 from tinycnn.validation import check_images, check_labels, check_not_single_image
 
-INFERENCE_CHUNK = 32  # images per forward pass in predict and evaluate
+INFERENCE_CHUNK = 16  # images per forward pass in predict and evaluate
 TRAIN_PIECE = 32  # images per forward and backward pass inside one training step
 ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
 
@@ -190,10 +190,11 @@ class Sequential(Network):
 
     def predict_prepared(self, x, batch_size, verbose=0):
         # Inference treats every image on its own, so the forward pass may run on smaller
-        # pieces than batch_size: at most INFERENCE_CHUNK images keeps each layer's im2col
-        # matrix in cache. Measured at batch_size=1000: 32 images a piece gave ~14,100
-        # images/s, 128 gave ~12,300, one 1,000-image pass ~6,000. The pieces run on
-        # self.workers threads, each with its own replica of the model (its own caches).
+        # pieces than batch_size, on self.workers threads, each thread with its own replica
+        # of the model (tinycnn/parallel.py). Small pieces keep each layer's im2col matrix in
+        # cache. Measured at batch_size=1000 on 2 threads, alternating in one process
+        # (medians of 12 rounds): pieces of 16 images ~13,800 images/s, 32 ~12,200, 64 ~10,400;
+        # on one thread, one 1,000-image pass gave ~6,000.
         step = min(batch_size, INFERENCE_CHUNK)
         starts = range(0, len(x), step)
         replicas = threading.local()

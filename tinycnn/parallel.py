@@ -1,6 +1,6 @@
 """Inference on several threads: the pieces of a batch shared out over the CPU's cores.
 
-predict cuts its images into pieces of 32 (model.py, INFERENCE_CHUNK) and every piece's
+predict cuts its images into pieces of 16 (model.py, INFERENCE_CHUNK) and every piece's
 forward pass is independent of the others, so ``workers`` threads can each take pieces:
     thread k:  out[p] = replica_k.forward(x[p])     for the pieces p it takes
     result:    the outputs concatenated in piece order
