@@ -169,7 +169,7 @@ class Network:
 
     def replica(self):
         """The same network with every layer replaced by its replica (Layer.replica): shares
-        every weight, keeps its own grads and caches (one piece of a data-parallel step)."""
+        every weight, keeps its own grads and caches (one thread of a parallel predict)."""
         twin = copy.copy(self)
         twin.layers = [layer.replica() for layer in self.layers]
         return twin

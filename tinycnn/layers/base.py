@@ -85,9 +85,9 @@ class Layer:
         raise NotImplementedError
 
     def replica(self):
-        """A twin for one piece of a data-parallel step (tinycnn/parallel.py): the very same
-        params and state arrays, but its own grads and cache, so that two pieces running at
-        once on two threads never write into the same array. It is a shallow copy: anything
+        """A twin for one thread of a parallel predict (tinycnn/parallel.py): the very same
+        params and state arrays, but its own grads and cache, so that two threads running at
+        once never write into the same array. It is a shallow copy: anything
         forward or backward *assigns* to ``self.<name>`` is the twin's own; a layer that
         writes into an array or a list it made in build must give the twin its own copy."""
         twin = copy.copy(self)
