@@ -325,14 +325,10 @@ def bench_kernels(repeats):
     z = rng.standard_normal((32 * 26 * 26, 32)).astype(np.float32)
     bias = rng.standard_normal(32).astype(np.float32)
     p, g = rng.random(147584, dtype=np.float32), rng.random(147584, dtype=np.float32)
-    W1 = rng.standard_normal((3, 3, 1, 32)).astype(np.float32)
-    conv1 = (1, 1, 0, 0, 26, 26)  # S_h, S_w, pad_h, pad_w, out_h, out_w
     cases = {
         "im2col conv1 (32,28,28,1)": ("im2col", (conv1_in, 3, 3, 1, 1, 0, 0, 26, 26)),
         "im2col conv2 (32,13,13,32)": ("im2col", (conv2_in, 3, 3, 1, 1, 0, 0, 11, 11)),
         "col2im conv2": ("col2im", (dcols, conv2_in.shape, 3, 3, 1, 1, 0, 0, 11, 11)),
-        "direct conv conv1": ("conv_direct", (conv1_in, W1, *conv1)),
-        "direct conv dW conv1": ("conv_direct_weight_grad", (conv1_in, z, 3, 3, *conv1)),
         "maxpool forward (32,26,26,32)": ("maxpool_forward", (pool_in, *pool)),
         "maxpool backward": ("maxpool_backward", (pooled, argmax, pool_in.shape, *pool)),
         "bias + relu (21632,32)": ("bias_relu", (z, bias)),
@@ -346,19 +342,6 @@ def bench_kernels(repeats):
         slow = _time_call(getattr(NUMPY, name), args, repeats, 5)
         results[label] = {"numba_ms": fast, "numpy_ms": slow, "speedup": slow / fast}
         print(f"  {label:32s} numba {fast:7.3f} ms  numpy {slow:7.3f} ms  x{slow / fast:5.1f}")
-    # Conv2D's two ways for conv1 (tinycnn/layers/conv2d.py, DIRECT_MAX_DEPTH), kernel by kernel.
-    cols1 = NUMBA.im2col(conv1_in, 3, 3, *conv1)
-    ways = {
-        "conv1 forward": (lambda: NUMBA.conv_direct(conv1_in, W1, *conv1),
-                          lambda: NUMBA.im2col(conv1_in, 3, 3, *conv1) @ W1.reshape(9, 32)),
-        "conv1 dW": (lambda: NUMBA.conv_direct_weight_grad(conv1_in, z, 3, 3, *conv1),
-                     lambda: cols1.T @ z),
-    }
-    for label, (direct, gemm) in ways.items():
-        direct_ms = _time_call(direct, (), repeats, 20)
-        gemm_ms = _time_call(gemm, (), repeats, 20)
-        results[f"{label}: direct vs im2col+GEMM"] = {"direct_ms": direct_ms, "gemm_ms": gemm_ms}
-        print(f"  {label + ': direct':32s} {direct_ms:7.3f} ms  im2col+GEMM {gemm_ms:7.3f} ms")
     # The textbook loops are pure Python: compare on a tiny batch only.
     x = rng.random((2, 10, 10, 3))
     W, b = rng.random((3, 3, 3, 4)), rng.random(4)

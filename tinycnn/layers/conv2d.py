@@ -9,8 +9,6 @@ im2col lays every window out as one row of ``cols``, so the whole layer is one m
 Backward, given dout = dL/dout and dz = dout through the activation's derivative:
     dW_mat = cols.T @ dz        db = dz summed over all rows
     dcols = dz @ W_mat.T        dx = col2im(dcols)   (adds overlapping windows back together)
-For short windows (a 3x3 kernel on one channel: 9 numbers) the layer skips im2col and loops
-over the image directly for z and dW (tinycnn/kernels/direct_conv.py): the same sums.
 Output size: H_out = (H + 2P - KH) // S_h + 1 for P pixels of padding; "valid" is P = 0, "same"
 gives H_out = ceil(H / S_h) (see ``tinycnn.kernels.im2col.conv_geometry``); W_out likewise with
 S_w. The strides (S_h, S_w) are the steps between windows down the rows and across the columns.
@@ -32,10 +30,7 @@ from tinycnn.layers.initializers import glorot_uniform
 from tinycnn.layers.shapes import padding_mode, positive_int, positive_pair, strides_or_alias
 
 # Windows of up to this many numbers (KH*KW*C_in) convolve directly; longer ones go through
-# im2col + one matrix multiply, where BLAS is much faster. For the 3x3 grayscale first layer
-# it is close: kernel by kernel, im2col + BLAS on two threads can win
-# (benchmarks/bench.py kernels), but over whole training steps, alternating in one process,
-# the direct way was ahead (batch 32: +8%, median of 30 rounds).
+# im2col + one matrix multiply, where BLAS is faster (measured: benchmarks/bench.py kernels).
 DIRECT_MAX_DEPTH = 9
 
 
