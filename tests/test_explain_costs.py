@@ -125,11 +125,10 @@ def test_the_seed_models_counts_per_layer():
     assert [cost["multiply_adds"] for cost in costs] == [
         26 * 26 * 32 * 9, 0, 11 * 11 * 64 * 9 * 32, 0, 3 * 3 * 128 * 9 * 64, 0, 1152 * 128,
         128 * 10]
-    # Kept for backward, float32: conv = im2col matrix + output, except the first conv, which
-    # convolves directly (3x3x1 windows) and keeps its input image; max pool = int32 winners;
+    # Kept for backward, float32: conv = im2col matrix + output; max pool = int32 winners;
     # Flatten's output is conv2d_2's, Dense's input the Flatten's: counted once, where made.
     assert [cost["activation_bytes"] for cost in costs] == [
-        4 * (28 * 28 * 1 + 26 * 26 * 32), 4 * 13 * 13 * 32, 4 * (11 * 11 * 288 + 11 * 11 * 64),
+        4 * (26 * 26 * 9 + 26 * 26 * 32), 4 * 13 * 13 * 32, 4 * (11 * 11 * 288 + 11 * 11 * 64),
         4 * 5 * 5 * 64, 4 * (3 * 3 * 576 + 3 * 3 * 128), 0, 4 * 128, 4 * 10]
     assert [cost["params"] for cost in costs][-1] == 1290
 
@@ -172,10 +171,10 @@ def test_summary_stays_keras_like_and_adds_cost_columns_when_asked():
     lines = text.splitlines()
     assert lines[2].split() == ["Layer", "(type)", "Output", "Shape", "Param", "#",
                                 "Multiply-adds", "Kept", "bytes"]
-    assert lines[4].split()[-3:] == ["320", "194,688", "89,664"]
+    assert lines[4].split()[-3:] == ["320", "194,688", "110,864"]
     assert "Total params: 241,546" in text
     assert "Multiply-adds per image: 3,237,248 forward" in text
-    assert "Kept for backward per image: 313,960 bytes = 306.6 KiB (9.6 MiB at batch 32)" \
+    assert "Kept for backward per image: 335,160 bytes = 327.3 KiB (10.2 MiB at batch 32)" \
         in text
     # Every row as wide as the rules: the columns line up.
     assert max(len(line) for line in lines) == len(lines[1])

@@ -23,13 +23,12 @@ from tinycnn.kernels.loops import (
     maxpool_backward_loops,
     maxpool_forward_loops,
 )
-from tinycnn.layers import Conv2D, conv2d
+from tinycnn.layers import Conv2D
 
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-12}
-KERNEL_NAMES = {"im2col", "col2im", "conv_direct", "conv_direct_weight_grad", "maxpool_forward",
-                "maxpool_backward", "avgpool_forward", "avgpool_backward", "bias_relu",
-                "relu_backward", "bias_grad", "adam_update"}
+KERNEL_NAMES = {"im2col", "col2im", "maxpool_forward", "maxpool_backward", "avgpool_forward",
+                "avgpool_backward", "bias_relu", "relu_backward", "bias_grad", "adam_update"}
 
 
 def close(actual, expected, dtype, what):
@@ -88,29 +87,6 @@ def test_col2im_is_the_adjoint_of_im2col(kernels, case, seed):
     right = np.sum(x * kernels.col2im(d, x_shape, *geometry))
 
     assert left == pytest.approx(right, rel=1e-12, abs=1e-12)
-
-
-# ---- direct convolution ----------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(case=conv_cases(), filters=st.integers(1, 4), seed=st.integers(0, 2**16))
-def test_direct_convolution_equals_twin_and_im2col(dtype, case, filters, seed):
-    """z = im2col(x) @ W and dW = im2col(x).T @ dz, without the im2col matrix."""
-    x_shape, kh, kw, strides, _, (out_h, pad_h), (out_w, pad_w) = case
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(x_shape).astype(dtype)
-    W = rng.standard_normal((kh, kw, x_shape[3], filters)).astype(dtype)
-    window = (*strides, pad_h, pad_w, out_h, out_w)
-    cols = NUMPY.im2col(x, kh, kw, *window)
-    dz = rng.standard_normal((len(cols), filters)).astype(dtype)
-
-    for kernels in (NUMBA, NUMPY):
-        z = kernels.conv_direct(x, W, *window)
-        dW = kernels.conv_direct_weight_grad(x, dz, kh, kw, *window)
-        assert z.shape == (len(cols), filters) and dW.shape == W.shape
-        assert z.dtype == dtype and dW.dtype == dtype
-        close(z, cols @ W.reshape(-1, filters), dtype, f"conv_direct ({kernels.name})")
-        close(dW, (cols.T @ dz).reshape(W.shape), dtype,
-              f"conv_direct_weight_grad ({kernels.name})")
 
 
 # ---- max and average pooling ----------------------------------------------------------------
@@ -299,24 +275,13 @@ def test_kernels_accept_non_contiguous_arrays():
         np.testing.assert_allclose(kernels.avgpool_backward(dout, x.shape, *pooling),
                                    NUMPY.avgpool_backward(contiguous_dout, x.shape, *pooling),
                                    rtol=1e-12, atol=1e-12)
-        W = rng.standard_normal((3, 2, 2, 5, 3))[:, :, 1].transpose(0, 1, 3, 2)  # a view
-        window = geometry[2:]
-        z = kernels.conv_direct(x, W, *window)
-        np.testing.assert_allclose(z, NUMPY.conv_direct(contiguous, np.ascontiguousarray(W),
-                                                        *window), rtol=1e-12, atol=1e-12)
-        dz = rng.standard_normal((z.shape[1], z.shape[0])).T  # a transposed view
-        np.testing.assert_allclose(
-            kernels.conv_direct_weight_grad(x, dz, 3, 2, *window),
-            NUMPY.conv_direct_weight_grad(contiguous, np.ascontiguousarray(dz), 3, 2, *window),
-            rtol=1e-12, atol=1e-12)
 
 
-# ---- the Conv2D layer, both ways (direct, im2col + one matrix multiply), against the loops ----
+# ---- convolution as im2col + one matrix multiply, against the nested loops ---------------
 @pytest.mark.parametrize("kernels", [NUMBA, NUMPY], ids=["numba", "numpy"])
 @pytest.mark.parametrize("padding_mode", ["valid", "same", "int"])
-@pytest.mark.parametrize("direct_max_depth", [0, 100], ids=["im2col", "direct"])
 @given(data=st.data(), seed=st.integers(0, 2**16))
-def test_conv2d_layer_equals_loops(kernels, padding_mode, direct_max_depth, data, seed):
+def test_conv2d_layer_equals_loops(kernels, padding_mode, data, seed):
     padding = {"valid": st.just("valid"), "same": st.just("same"),
                "int": st.integers(0, 2)}[padding_mode]
     x_shape, kh, kw, strides, pad, _, _ = data.draw(conv_cases(padding=padding))
@@ -324,13 +289,6 @@ def test_conv2d_layer_equals_loops(kernels, padding_mode, direct_max_depth, data
     rng = np.random.default_rng(seed)
     layer = Conv2D(filters, (kh, kw), strides=strides, padding=pad).use_kernels(kernels.name)
     layer.build(x_shape[1:], rng, np.float64)
-    with pytest.MonkeyPatch.context() as patch:  # hypothesis runs many cases in one test
-        patch.setattr(conv2d, "DIRECT_MAX_DEPTH", direct_max_depth)
-        assert layer._direct() == (direct_max_depth == 100)
-        check_conv2d_against_loops(layer, x_shape, strides, pad, filters, rng)
-
-
-def check_conv2d_against_loops(layer, x_shape, strides, pad, filters, rng):
     layer.params["b"][...] = rng.standard_normal(filters)
     x = rng.standard_normal(x_shape)
     W, b = layer.params["W"], layer.params["b"]

@@ -12,11 +12,10 @@ traffic, which ``profile`` measures. (The bias add is one add per output, not co
 layer of yours can report its own count with a method ``multiply_adds()``. The backward pass
 costs about twice the forward's: dW and dx are one matrix multiply each.
 
-Activation memory is what the forward pass of a training step keeps for backward: the arrays in
-every layer's ``_cache`` (Conv2D's im2col matrix, or its input when it convolves directly, and
-its output; MaxPool2D's winners, Dropout's mask...), in bytes, per image. It is measured, not
-derived: one training forward of one image (zeros), its caches walked and added up, inside
-``untouched`` so the model keeps nothing of it.
+Activation memory is what the forward pass of a training step keeps for backward: the arrays
+in every layer's ``_cache`` (Conv2D's im2col matrix and output, MaxPool2D's winners, Dropout's
+mask...), in bytes, per image. It is measured, not derived: one training forward of one image
+(zeros), its caches walked and added up, inside ``untouched`` so the model keeps nothing of it.
 An array kept by two layers (Dense keeps its input, which is the output the layer below keeps)
 counts once, at the first layer that keeps it. The bytes are those of the arrays' own dtypes:
 the model's (4 bytes a value in float32, 8 in float64), int32 for MaxPool2D's winners.

@@ -7,14 +7,12 @@ twins and step through them in a debugger. Both sets compute the same numbers.
 
 from types import SimpleNamespace
 
-from tinycnn.kernels import adam, bias_relu, direct_conv, im2col, pooling
+from tinycnn.kernels import adam, bias_relu, im2col, pooling
 
 NUMBA = SimpleNamespace(
     name="numba",
     im2col=im2col.im2col,
     col2im=im2col.col2im,
-    conv_direct=direct_conv.conv_direct,
-    conv_direct_weight_grad=direct_conv.conv_direct_weight_grad,
     maxpool_forward=pooling.maxpool_forward,
     maxpool_backward=pooling.maxpool_backward,
     avgpool_forward=pooling.avgpool_forward,
@@ -29,8 +27,6 @@ NUMPY = SimpleNamespace(
     name="numpy",
     im2col=im2col.im2col_reference,
     col2im=im2col.col2im_reference,
-    conv_direct=direct_conv.conv_direct_reference,
-    conv_direct_weight_grad=direct_conv.conv_direct_weight_grad_reference,
     maxpool_forward=pooling.maxpool_forward_reference,
     maxpool_backward=pooling.maxpool_backward_reference,
     avgpool_forward=pooling.avgpool_forward_reference,

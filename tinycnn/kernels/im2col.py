@@ -50,13 +50,6 @@ def window_geometry(image_shape, kernel_size, strides, padding):
     return conv_geometry(h, kh, stride_h, padding), conv_geometry(w, kw, stride_w, padding)
 
 
-@kernel
-def window_inside(start, kernel, size):
-    """The offsets k in [lo, hi) with 0 <= start + k < size, for a window that starts at
-    ``start`` (negative when it hangs over the edge before the image) along one axis."""
-    return max(0, -start), min(kernel, size - start)
-
-
 def im2col(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     """Patches of x as rows. x: (N, H, W, C) -> cols: (N*H_out*W_out, KH*KW*C).
 

@@ -25,7 +25,7 @@ because each thread owns whole images. Each Numba kernel has a plain NumPy twin
 
 import numpy as np
 
-from tinycnn.kernels.im2col import at_offset, padded, window_inside
+from tinycnn.kernels.im2col import at_offset, padded
 from tinycnn.kernels.jit import kernel
 
 
@@ -57,8 +57,13 @@ def avgpool_backward(dout, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, ou
 # The loops keep the channel axis innermost: channels are contiguous in memory, so each step
 # compares, adds or copies C neighbouring numbers at once (the compiler vectorises it). Instead
 # of testing every pixel against the image's edges, each window's loops run only over the
-# offsets that land inside the image (``window_inside``); away from the edges that is the whole
-# window.
+# offsets that land inside the image (``_inside``); away from the edges that is the whole window.
+
+
+@kernel
+def _inside(start, kernel, size):
+    """The offsets k in [lo, hi) with 0 <= start + k < size, for a window starting at ``start``."""
+    return max(0, -start), min(kernel, size - start)
 
 
 @kernel
@@ -69,10 +74,10 @@ def _maxpool_forward(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     for img in range(n):
         for oy in range(out_h):
             y0 = oy * stride_h - pad_h
-            ky_lo, ky_hi = window_inside(y0, kh, h)
+            ky_lo, ky_hi = _inside(y0, kh, h)
             for ox in range(out_w):
                 x0 = ox * stride_w - pad_w
-                kx_lo, kx_hi = window_inside(x0, kw, w)
+                kx_lo, kx_hi = _inside(x0, kw, w)
                 # Start from the window's first real pixel; only a strictly larger value
                 # takes over, so the first maximum wins ties.
                 first = ky_lo * kw + kx_lo
@@ -98,10 +103,10 @@ def _maxpool_backward(dout, argmax, x_shape, kh, kw, stride_h, stride_w, pad_h, 
     for img in range(n):
         for oy in range(out_h):
             y0 = oy * stride_h - pad_h
-            ky_lo, ky_hi = window_inside(y0, kh, h)
+            ky_lo, ky_hi = _inside(y0, kh, h)
             for ox in range(out_w):
                 x0 = ox * stride_w - pad_w
-                kx_lo, kx_hi = window_inside(x0, kw, w)
+                kx_lo, kx_hi = _inside(x0, kw, w)
                 # Test every offset against the winner rather than jump to it: the compare
                 # runs over C channels at once, a jump would go channel by channel.
                 for ky in range(ky_lo, ky_hi):
@@ -120,10 +125,10 @@ def _avgpool_forward(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     for img in range(n):
         for oy in range(out_h):
             y0 = oy * stride_h - pad_h
-            ky_lo, ky_hi = window_inside(y0, kh, h)
+            ky_lo, ky_hi = _inside(y0, kh, h)
             for ox in range(out_w):
                 x0 = ox * stride_w - pad_w
-                kx_lo, kx_hi = window_inside(x0, kw, w)
+                kx_lo, kx_hi = _inside(x0, kw, w)
                 for ky in range(ky_lo, ky_hi):
                     for kx in range(kx_lo, kx_hi):
                         for ch in range(c):
@@ -141,10 +146,10 @@ def _avgpool_backward(dout, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, o
     for img in range(n):
         for oy in range(out_h):
             y0 = oy * stride_h - pad_h
-            ky_lo, ky_hi = window_inside(y0, kh, h)
+            ky_lo, ky_hi = _inside(y0, kh, h)
             for ox in range(out_w):
                 x0 = ox * stride_w - pad_w
-                kx_lo, kx_hi = window_inside(x0, kw, w)
+                kx_lo, kx_hi = _inside(x0, kw, w)
                 # One division a window, not one a pixel: multiplying is much cheaper.
                 share = 1.0 / ((ky_hi - ky_lo) * (kx_hi - kx_lo))
                 for ky in range(ky_lo, ky_hi):

@@ -29,10 +29,6 @@ from tinycnn.layers.base import Layer
 from tinycnn.layers.initializers import glorot_uniform
 from tinycnn.layers.shapes import padding_mode, positive_int, positive_pair, strides_or_alias
 
-# Windows of up to this many numbers (KH*KW*C_in) convolve directly; longer ones go through
-# im2col + one matrix multiply, where BLAS is faster (measured: benchmarks/bench.py kernels).
-DIRECT_MAX_DEPTH = 9
-
 
 class Conv2D(Layer):
     """Conv2D(filters, kernel_size, strides=1, padding="valid", activation=None), as in Keras.
@@ -71,26 +67,16 @@ class Conv2D(Layer):
         shape = (*self.kernel_size, input_shape[2], self.filters)
         return {"W": glorot_uniform(shape, rng, dtype), "b": np.zeros(self.filters, dtype)}
 
-    def _direct(self):
-        """Whether to loop over the image directly instead of im2col + a matrix multiply: for
-        windows of at most DIRECT_MAX_DEPTH numbers (tinycnn/kernels/direct_conv.py)."""
-        (kh, kw) = self.kernel_size
-        return kh * kw * self.input_shape[2] <= DIRECT_MAX_DEPTH
-
     def forward(self, x, training=False):
         """x: (N, H, W, C_in) -> out: (N, H_out, W_out, F)."""
         self._check_input(x)
         (kh, kw), n = self.kernel_size, x.shape[0]
         (out_h, pad_h), (out_w, pad_w) = self._geometry(self.input_shape)
         W, b = self.params["W"], self.params["b"]
-        if self._direct():
-            z = self.kernels.conv_direct(x, W, *self.strides, pad_h, pad_w, out_h, out_w)
-            kept = x  # backward's dW reads the image itself
-        else:
-            kept = self.kernels.im2col(x, kh, kw, *self.strides, pad_h, pad_w, out_h, out_w)
-            z = kept @ W.reshape(-1, self.filters)
+        cols = self.kernels.im2col(x, kh, kw, *self.strides, pad_h, pad_w, out_h, out_w)
+        z = cols @ W.reshape(-1, self.filters)
         out = add_bias_and_activate(z, b, self.activation, self.kernels)
-        self._cache = (kept, out, x.shape)
+        self._cache = (cols, out, x.shape)
         return out.reshape(n, out_h, out_w, self.filters)
 
     def backward(self, dout):
@@ -104,16 +90,12 @@ class Conv2D(Layer):
 
     def backward_from_preactivation(self, dz):
         """Backward from dz = dL/dz (before the activation): (N*H_out*W_out, F) or 4-D."""
-        kept, _, x_shape = self._cached()
+        cols, _, x_shape = self._cached()
         (kh, kw) = self.kernel_size
         (out_h, pad_h), (out_w, pad_w) = self._geometry(self.input_shape)
         W = self.params["W"]
         dz = dz.reshape(-1, self.filters)
-        if self._direct():
-            self.grads["W"] = self.kernels.conv_direct_weight_grad(
-                kept, dz, kh, kw, *self.strides, pad_h, pad_w, out_h, out_w)
-        else:
-            self.grads["W"] = (kept.T @ dz).reshape(W.shape)
+        self.grads["W"] = (cols.T @ dz).reshape(W.shape)
         self.grads["b"] = self.kernels.bias_grad(dz)
         if not self.needs_input_grad:
             return None
