@@ -21,7 +21,16 @@ from hypothesis import strategies as st
 
 import tinycnn as tc
 from tinycnn.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
-from tinycnn.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Softmax
+from tinycnn.layers import (
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2D,
+    ReLU,
+    Softmax,
+)
 from tinycnn.layers.averagepool2d import AveragePooling2D
 from tinycnn.layers.global_pooling import GlobalAveragePooling2D, GlobalMaxPooling2D
 from tinycnn.losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
@@ -150,18 +159,110 @@ def test_dropout(shape, rate, seed):
     assert_small(check_layer(layer, x, seed=seed), repr(layer))
 
 
-def test_the_checker_catches_a_wrong_gradient():
-    class HalfGradientDense(Dense):
-        def backward(self, dout):
-            dx = super().backward(dout)
-            self.grads["W"] = self.grads["W"] * 0.5
-            return dx
+class HalfGradientDense(Dense):
+    """A broken backward: dW is half of what it should be."""
 
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grads["W"] = self.grads["W"] * 0.5
+        return dx
+
+
+def test_the_checker_catches_a_wrong_gradient():
     rng = np.random.default_rng(0)
     layer = HalfGradientDense(3).build((4,), rng, np.float64)
     errors = check_layer(layer, rng.standard_normal((2, 4)))
     assert errors["x"] < TOLERANCE and errors["b"] < TOLERANCE
     assert errors["W"] > 0.1, errors
+
+
+@pytest.mark.parametrize("x_scale, dout_scale", [
+    (1e-4, 1.0),  # dW is 1e-4 of db: small against the rest of the layer
+    (1.0, 1e-9),  # everything is small: a fixed floor such as 1e-7 would hide the whole layer
+])
+def test_the_checker_catches_a_small_wrong_gradient(x_scale, dout_scale):
+    rng = np.random.default_rng(0)
+    layer = HalfGradientDense(3).build((4,), rng, np.float64)
+    layer.params["b"][...] = rng.standard_normal(3)
+    x = x_scale * rng.standard_normal((2, 4))
+    dout = dout_scale * rng.standard_normal((2, 3))
+    errors = check_layer(layer, x, dout=dout)
+    assert errors["x"] < TOLERANCE and errors["b"] < TOLERANCE, errors
+    assert errors["W"] > 0.1, errors  # 1/3 for a factor of 2
+
+
+def constant_per_channel(rng, shape):
+    """dout the same everywhere in each channel."""
+    return np.broadcast_to(rng.standard_normal(shape[-1]), shape).copy()
+
+
+def test_the_checker_catches_a_wrong_gradient_where_the_true_one_is_zero():
+    class FrozenStatisticsBatchNorm(BatchNormalization):
+        """A broken backward: treats the batch's mean and variance as constants."""
+
+        def backward(self, dout):
+            super().backward(dout)  # for grads
+            x_hat, inv_std, _ = self._cache
+            dx = self.params["gamma"] * inv_std * dout.reshape(x_hat.shape)
+            return dx.reshape(dout.shape)
+
+    rng = np.random.default_rng(0)
+    layer = FrozenStatisticsBatchNorm().build((3,), rng, np.float64)
+    errors = check_layer(layer, rng.standard_normal((6, 3)),
+                         dout=constant_per_channel(rng, (6, 3)))
+    assert errors["x"] > 0.1, errors  # the true dx is 0
+    assert errors["gamma"] < TOLERANCE and errors["beta"] < TOLERANCE, errors
+
+
+def dense_with_cancelling_rows(rng):
+    """dout's rows come in pairs (d, -d): db = sum_n dout_n is exactly 0."""
+    half = rng.standard_normal((2, 3))
+    layer = Dense(3).build((5,), rng, np.float64)
+    return layer, rng.standard_normal((4, 5)), np.concatenate([half, -half]), ["b"]
+
+
+def batchnorm_with_constant_dout(shape):
+    """The batch mean takes a constant dout away, and sum x_hat = 0: dx = dgamma = 0."""
+
+    def case(rng):
+        layer = BatchNormalization().build(shape[1:], rng, np.float64)
+        x = rng.normal(3.0, 0.5, size=shape)
+        return layer, x, constant_per_channel(rng, shape), ["x", "gamma"]
+
+    return case
+
+
+def relu_with_negative_inputs(rng):
+    """Nothing gets through: dx = 0."""
+    return ReLU(), -1 - rng.random((2, 3, 3, 2)), rng.standard_normal((2, 3, 3, 2)), ["x"]
+
+
+@pytest.mark.parametrize("make_case", [
+    dense_with_cancelling_rows,
+    batchnorm_with_constant_dout((6, 3)),
+    batchnorm_with_constant_dout((3, 4, 4, 2)),
+    relu_with_negative_inputs,
+], ids=["dense-bias", "batchnorm-2d", "batchnorm-4d", "relu"])
+@pytest.mark.parametrize("seed", range(3))
+def test_a_gradient_that_is_exactly_zero_passes(make_case, seed):
+    """Both sides measure only rounding there (~1e-15 analytic, ~1e-9 numerical); without
+    check_layer's floor the relative error was 1 (issue 17)."""
+    layer, x, dout, zero = make_case(np.random.default_rng(seed))
+    errors = check_layer(layer, x, dout=dout, seed=seed)
+
+    grads = {"x": layer.backward(dout), **layer.grads}  # from check_layer's last forward
+    for name in zero:
+        assert np.max(np.abs(grads[name])) < 1e-12, name  # zero up to rounding
+    assert_small(errors, repr(layer))
+
+
+def test_relative_error_counts_differences_within_the_floor_as_agreement():
+    a, n = np.array([1e-15, 2.0]), np.array([3e-9, 2.0])
+    assert relative_error(a, n) == pytest.approx(3e-9 / 4)
+    assert relative_error(a[:1], n[:1]) == pytest.approx(1.0)  # rounding alone, no floor
+    assert relative_error(a[:1], n[:1], floor=1e-7) == 0.0
+    assert relative_error(np.array([2e-7]), np.zeros(1), floor=1e-7) == pytest.approx(0.5)
+    assert np.isnan(relative_error(np.array([np.nan]), np.ones(1), floor=1e-7))
 
 
 def test_check_layer_refuses_float32_weights():

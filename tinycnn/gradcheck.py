@@ -3,10 +3,17 @@
 For a random upstream gradient dout, define the scalar L(x) = sum(forward(x) * dout). Then the
 layer's backward(dout) must equal dL/dx, and layer.grads[name] must equal dL/dparams[name].
 Each element's derivative is measured as
-    (L(v + eps) - L(v - eps)) / (2 * eps)          (error O(eps^2))
-and compared with the relative error  max|a - n| / max(|a| + |n|)  over the array.
+    (L(v + eps) - L(v - eps)) / (2 * eps)          (error O(eps^2), plus rounding noise)
+and the arrays are compared by the relative error left once that noise is allowed for:
+    max(max|a - n| - floor, 0) / max(|a| + |n|)
+The floor, zero_floor(sum |out * dout|, eps), is 1000 times the rounding noise of the difference
+quotient, about 1e-16 * sum |out * dout| / eps (so 5.5e-6 for 50 terms of size 1). Without it a
+gradient that is exactly 0 in exact arithmetic fails with an error of 1, as both sides measure
+only rounding (~1e-15 analytic, ~1e-9 numerical): BatchNorm's dx and dgamma when dout is the
+same throughout each channel, a Dense bias when the rows of dout cancel. A wrong gradient still
+shows, unless it is itself smaller than the floor.
 Use float64 (``layer.build(shape, rng, dtype=np.float64)``): in float32 the rounding error of L
-swamps the derivative. With eps = 1e-6, a correct layer gives errors around 1e-8 or smaller.
+swamps the derivative. With eps = 1e-6 a correct layer gives 0 or errors around 1e-8.
 
     >>> from tinycnn.layers import Conv2D
     >>> layer = Conv2D(2, 3).build((5, 5, 1), np.random.default_rng(0), np.float64)
@@ -17,11 +24,31 @@ swamps the derivative. With eps = 1e-6, a correct layer gives errors around 1e-8
 
 import numpy as np
 
+ROUNDING = np.finfo(np.float64).eps / 2  # 1.1e-16: float64's relative rounding error
+NOISE_MARGIN = 1000
 
-def relative_error(analytic, numeric):
-    """max |a - n| / max(|a| + |n|), 0 when both are 0."""
+
+def zero_floor(loss_size, step):
+    """Below this a central-difference derivative is rounding noise, as good as 0.
+
+    loss_size: the size of the terms the loss L adds up (sum |out * dout| for check_layer;
+    1 for a loss of order 1). L carries a rounding error of about ROUNDING * loss_size, so
+    (L(v + step) - L(v - step)) / (2 step) carries about ROUNDING * loss_size / step; the
+    floor is NOISE_MARGIN times that (measured noise: up to ~5 times the estimate). It assumes
+    the forward pass loses no more than a digit or two to cancellation.
+    tinycnn.explain.backward_check uses it too.
+    """
+    return NOISE_MARGIN * ROUNDING * loss_size / step
+
+
+def relative_error(analytic, numeric, floor=0.0):
+    """max(max |a - n| - floor, 0) / max(|a| + |n|): 0 when a and n agree to within floor.
+
+    floor: an absolute difference that counts as agreement, such as zero_floor(...)."""
     scale = np.max(np.abs(analytic) + np.abs(numeric))
-    return 0.0 if scale == 0 else float(np.max(np.abs(analytic - numeric)) / scale)
+    excess = np.max(np.abs(analytic - numeric)) - floor
+    # excess > 0 implies scale > floor >= 0, so no division by zero; a NaN stays NaN (and fails)
+    return 0.0 if excess <= 0 else float(excess / scale)
 
 
 def numerical_gradient(f, array, eps=1e-6):
@@ -46,7 +73,8 @@ _OWN_STREAM = 0x6772616463686B  # "gradchk"
 
 
 def check_layer(layer, x, dout=None, eps=1e-6, seed=0, training=True):
-    """Relative errors {"x": ..., "W": ..., ...} of backward against numerical gradients.
+    """Relative errors {"x": ..., "W": ..., ...} of backward against numerical gradients,
+    beyond the floor zero_floor(sum |out * dout|, eps) (see the module docstring).
 
     x: a float64 input batch; the layer is built on it in float64 if it is not built yet.
     dout: the upstream gradient (default: standard normal, from ``seed``).
@@ -74,6 +102,7 @@ def check_layer(layer, x, dout=None, eps=1e-6, seed=0, training=True):
     try:
         out = forward()
         dout = rng.standard_normal(out.shape) if dout is None else np.asarray(dout, np.float64)
+        floor = zero_floor(float(np.sum(np.abs(out * dout))), eps)
         # A model's first layer skips dL/dx to save time; here we want it.
         needs_input_grad, layer.needs_input_grad = layer.needs_input_grad, True
         try:
@@ -85,11 +114,12 @@ def check_layer(layer, x, dout=None, eps=1e-6, seed=0, training=True):
         def loss():
             return float(np.sum(forward() * dout))
 
-        errors = {"x": relative_error(analytic["x"], numerical_gradient(loss, x, eps))}
+        errors = {"x": relative_error(analytic["x"], numerical_gradient(loss, x, eps), floor)}
         for name, value in layer.params.items():
             if name not in analytic:
                 raise KeyError(f"check_layer: {layer}'s backward set no grads[{name!r}]")
-            errors[name] = relative_error(analytic[name], numerical_gradient(loss, value, eps))
+            numeric = numerical_gradient(loss, value, eps)
+            errors[name] = relative_error(analytic[name], numeric, floor)
     finally:
         for name, value in saved_state.items():
             layer.state[name][...] = value

@@ -30,14 +30,16 @@ import numpy as np
 
 from tinycnn.explain.logits import logit_layers
 from tinycnn.explain.model_copy import copy_model
+from tinycnn.gradcheck import zero_floor
 from tinycnn.layers.activations import softmax
 
 STEP = 1e-6  # h: small against the values (around 1), large against float64's 1e-16
 TOLERANCE = 1e-2  # relative error; a correct layer gives ~1e-8, a wrong sign 1, a factor 2 1/3
 # Below this, a derivative is zero: the difference quotient's rounding noise is about
-# 1e-16 * L / STEP ~ 1e-10. (A conv's bias before a training-mode BatchNorm has a true
+# 1e-16 * L / STEP ~ 1e-10 (L ~ 1), and the floor is 1000 times that, 1.1e-7, the same rule
+# as tinycnn.gradcheck's. (A conv's bias before a training-mode BatchNorm has a true
 # gradient of 0, the batch mean takes it away, and both sides measure only noise.)
-ZERO = 1e-7
+ZERO = zero_floor(1.0, STEP)
 
 
 class Mismatch(NamedTuple):
