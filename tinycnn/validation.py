@@ -41,11 +41,29 @@ def check_images(x, input_shape, dtype, what="x"):
         raise ValueError(f"{what}: got no examples (shape {x.shape})")
     if not np.isfinite(x).all():
         raise ValueError(f"{what}: contains NaN or infinite values")
+    check_fits(x, dtype, what)
     return np.asarray(x, dtype=dtype)
 
 
-def check_labels(y, n, num_classes, sparse, what="y"):
-    """Integer labels (N,) in [0, K) for a sparse loss, or targets (N, K) otherwise."""
+def check_fits(x, dtype, what):
+    """Refuse finite values that ``dtype`` cannot hold: the cast would make them inf (1e39
+    from float64 into float32), and every number computed from them NaN, with no error."""
+    limit = float(np.finfo(dtype).max)  # a Python float: comparing with it casts nothing
+    if x.size == 0 or np.finfo(x.dtype).max <= limit:
+        return  # nothing, or a float no wider than dtype: nothing to overflow
+    largest = max(float(x.max()), -float(x.min()))  # |x| without a temporary copy of x
+    if largest > limit:
+        raise ValueError(
+            f"{what}: values as large as {largest:.3g} in magnitude do not fit in the model's "
+            f"{np.dtype(dtype).name} (largest {limit:.4g}): they would become infinite; "
+            "scale them first")
+
+
+def check_labels(y, n, num_classes, sparse, what="y", dtype=np.float32):
+    """Integer labels (N,) in [0, K) for a sparse loss, or targets (N, K) otherwise.
+
+    dtype: the model's; targets meet its outputs in the loss's gradient, so they must fit in
+    it (float32, tinycnn's default, unless told)."""
     y = np.asarray(y)
     if len(y) != n:
         raise ValueError(f"{what}: expected {n} labels (one per image), got {len(y)}")
@@ -53,7 +71,11 @@ def check_labels(y, n, num_classes, sparse, what="y"):
         if y.shape != (n, num_classes):
             raise ValueError(f"{what}: expected one-hot targets of shape {(n, num_classes)}, "
                              f"got {y.shape} (use sparse_categorical_crossentropy for class ids)")
-        return y.astype(np.float64)
+        y = y.astype(np.float64)
+        if not np.isfinite(y).all():
+            raise ValueError(f"{what}: the targets contain NaN or infinite values")
+        check_fits(y, dtype, f"{what} (targets)")
+        return y
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
