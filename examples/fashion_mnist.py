@@ -32,9 +32,12 @@
 
 # %%
 import argparse
+import errno
 import json
+import os
 import platform
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,8 +64,9 @@ ANIMATED_PREDICTIONS = 20  # the Keras notebook animated the first 20 test image
 
 # %% [markdown]
 # Helpers that are not part of the story (JupyterLab shows the cell collapsed: click its dots to
-# open it): reading the command line when this runs as a script, showing a written figure below
-# its cell, timing a step for the report, and stopping with a clear message.
+# open it): reading the command line when this runs as a script, checking that the output folder
+# can be written, showing a written figure below its cell, timing a step for the report, and
+# stopping with a clear message.
 
 # %% jupyter={"source_hidden": true}
 PROG = "fashion_mnist.py"
@@ -144,16 +148,55 @@ def make_parser():
 
 def read_command_line(defaults):
     """The parameters given on the command line, ``{"EPOCHS": 1, ...}``; the parameters cell's
-    values (``defaults``) stand for the options left out. Makes the --out folder. A bad option
-    exits with status 2 and one line naming it, as argparse does."""
+    values (``defaults``) stand for the options left out. A bad option exits with status 2 and
+    one line naming it, as argparse does."""
     parser = make_parser()
     parser.set_defaults(**{name.lower(): defaults[name] for name in PARAMETERS})
     args = parser.parse_args()
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        parser.error(f"--out {args.out}: cannot create the folder ({error.strerror})")
     return {name: getattr(args, name.lower()) for name in PARAMETERS}
+
+
+def writable_folder(folder):
+    """Make ``folder`` (and its parents) and prove that a file can be written in it; return it
+    as a Path. If not, ``stop`` (status 2, as for a bad option) before any data is loaded.
+
+    Proved by writing, not asked with ``os.access``: that says yes to root in a read-only
+    folder, and a full disk only shows when bytes are written. The probe is a new hidden file,
+    deleted at once, so the files already in the folder stay as they are."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-") as probe:
+            probe.write(b"tinycnn")
+            probe.flush()
+            os.fsync(probe.fileno())  # some file systems report a full disk only here
+    except OSError as error:
+        stop(OSError(f"cannot write into the output folder {folder} "
+                     f"({error.strerror or error})"), exit_code=2)
+    return folder
+
+
+# errno values that say a write was refused: a full disk or quota, a file larger than allowed,
+# a read-only file system, no permission.
+WRITE_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def one_line_for_a_refused_write(kind, error, trace):
+    """``sys.excepthook`` for the script: a write refused mid-run (the disk filled up after the
+    output folder was checked) ends as ``stop`` ends, in one line naming the path and the
+    reason, status 1. Every other exception keeps its traceback: it is a bug to look at."""
+    if not (issubclass(kind, OSError) and error.errno in WRITE_REFUSED):
+        sys.__excepthook__(kind, error, trace)
+        return
+    if error.filename:
+        print(f"{PROG}: error: {error.filename}: {error.strerror}", file=sys.stderr)
+    else:  # a failed write or close names no file (PIL's, for one); every output goes into OUT
+        print(f"{PROG}: error: cannot write into the output folder {OUT} ({error.strerror})",
+              file=sys.stderr)
+
+
+if AS_A_SCRIPT:
+    sys.excepthook = one_line_for_a_refused_write
 
 
 def stop(error, exit_code=1):
@@ -231,8 +274,7 @@ if AS_A_SCRIPT:  # python fashion_mnist.py --epochs 1 ...: the command line over
 
 # %%
 heading("1. Data")
-out = Path(OUT)  # every file of the study goes here
-out.mkdir(parents=True, exist_ok=True)
+out = writable_folder(OUT)  # every file of the study goes here
 with timed("load data"):
     try:
         (x_train_raw, y_train), (x_test_raw, y_test) = fashion_mnist.load_data(

@@ -4,13 +4,19 @@ One full run (2,000 training images, 1 epoch, every figure and animation) into a
 folder, shared by the TestFullRun checks: each file exists and is valid, the report names them
 all, the script ends by printing the test accuracy. The error tests run the script in this
 process (fast: ``runpy`` with our ``sys.argv``, as ``python fashion_mnist.py ARGS`` would) and
-one of each kind runs as a subprocess to show no traceback reaches the user. The same file as a
+one of each kind runs as a subprocess to show no traceback reaches the user. An output folder
+that cannot be written, up front or when the disk fills up mid-run, is tried in subprocesses
+only: one error line, and the files already in the folder untouched. The same file as a
 notebook: tests/test_notebook.py.
 """
 
+import errno
 import json
+import os
 import re
+import resource
 import runpy
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -46,9 +52,10 @@ LAYER_NAMES = ["conv2d", "max_pool2d", "conv2d_1", "max_pool2d_1", "conv2d_2", "
 TIMEOUT_SECONDS = 300
 
 
-def run_example(*args, timeout=TIMEOUT_SECONDS):
+def run_example(*args, timeout=TIMEOUT_SECONDS, preexec_fn=None):
     return subprocess.run([sys.executable, str(EXAMPLE), *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, check=False)
+                          capture_output=True, text=True, timeout=timeout, check=False,
+                          preexec_fn=preexec_fn)
 
 
 @pytest.fixture
@@ -58,6 +65,8 @@ def run_in_process(monkeypatch):
 
     def run(*args):
         monkeypatch.setattr(sys, "argv", [str(EXAMPLE), *map(str, args)])
+        # As a script the example sets sys.excepthook; give pytest its own back afterwards.
+        monkeypatch.setattr(sys, "excepthook", sys.excepthook)
         try:
             runpy.run_path(str(EXAMPLE), run_name="__main__")
         except SystemExit as stop:
@@ -316,3 +325,71 @@ def test_damaged_dataset_in_a_real_process_is_a_clear_error(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fashion_mnist.py: error: ")
     assert str(data) in lines[0]
+
+
+# ---- an output folder that cannot be written -------------------------------------------------
+# The tests run as root, for whom a chmod 0o555 folder is writable, so each case is one that
+# refuses root too: a path below a regular file, a folder of the kernel's (/sys), and a disk
+# that takes no more bytes (RLIMIT_FSIZE = 0: every write fails with EFBIG, as it would with
+# ENOSPC on a full disk).
+
+def no_bytes_can_be_written():
+    """preexec_fn: the child may create files but not write a byte into them."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+
+
+def snapshot(folder):
+    """{name: (bytes, mtime_ns)} of every file in ``folder``."""
+    return {path.name: (path.read_bytes(), path.stat().st_mtime_ns)
+            for path in folder.iterdir() if path.is_file()}
+
+
+def assert_one_error_line(result, *mentions):
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("fashion_mnist.py: error: ")
+    for text in mentions:
+        assert text in lines[0]
+
+
+@pytest.mark.parametrize("case", ["below-a-file", "full-disk", "kernel-folder"])
+def test_unwritable_out_stops_in_one_line_before_loading_anything(tmp_path, case):
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    (folder / "report.html").write_text("an earlier run's report\n")
+    (folder / "notes.txt").write_text("kept\n")
+    before = snapshot(folder)
+    limit = None
+    if case == "below-a-file":
+        out, reason = folder / "notes.txt" / "run", os.strerror(errno.ENOTDIR)
+    elif case == "full-disk":
+        out, reason, limit = folder, os.strerror(errno.EFBIG), no_bytes_can_be_written
+    else:
+        out, reason = Path("/sys"), os.strerror(errno.EACCES)
+        if not out.is_dir():  # sysfs refuses new files to everyone, root included
+            pytest.skip("no /sys here")
+    result = run_example("--subset", 100, "--epochs", 1, "--out", out, timeout=120,
+                         preexec_fn=limit)
+    assert result.returncode == 2
+    assert_one_error_line(result, str(out), reason)
+    assert "Training set shape" not in result.stdout  # stopped before the data was loaded
+    assert snapshot(folder) == before  # nothing changed, nothing added (no probe left over)
+
+
+def test_a_disk_that_fills_up_mid_run_ends_in_one_line(tmp_path):
+    # The first figure goes to /dev/full, which refuses every byte with ENOSPC: the disk filled
+    # up after the folder was checked. The probe file gets a name of its own, so it passes.
+    out = tmp_path / "outputs"
+    out.mkdir()
+    (out / "notes.txt").write_text("kept\n")
+    before = snapshot(out)
+    (out / "01_example.png").symlink_to("/dev/full")
+    result = run_example("--subset", 100, "--epochs", 1, "--out", out, timeout=120)
+    if result.returncode == 1 and "Fashion-MNIST was not found" in result.stderr:
+        pytest.skip("Fashion-MNIST is not installed, cached or downloadable here")
+    assert result.returncode == 1
+    assert_one_error_line(result, str(out), os.strerror(errno.ENOSPC))
+    assert "Training set shape" in result.stdout  # it did get that far
+    assert snapshot(out) == before

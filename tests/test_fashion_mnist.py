@@ -11,11 +11,13 @@ import gzip
 import hashlib
 import http.server
 import ipaddress
+import os
 import socket
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -206,6 +208,73 @@ def test_stamp_saves_the_hash_and_a_changed_file_voids_it(tmp_path, tiny, monkey
     idx.write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(10, dtype=np.uint8))
     monkeypatch.setattr(idx, "read_idx_and_sha256", real_hash)
     with pytest.raises(ChecksumError, match="t10k-labels-idx1-ubyte.gz: SHA-256"):
+        load(tmp_path, tiny, data_dir=folder)
+
+
+def edit_one_byte_keeping_size_and_mtime(path):
+    """Flip the last byte of ``path`` in place, then set its times back as ``touch -r`` would."""
+    before = path.stat()
+    wait_for_the_next_clock_tick(path)
+    with open(path, "r+b") as file:
+        file.seek(-1, os.SEEK_END)
+        last = file.read(1)[0]
+        file.seek(-1, os.SEEK_END)
+        file.write(bytes([last ^ 0xFF]))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def wait_for_the_next_clock_tick(path):
+    """Wait until a change now would get a later change time than ``path`` has.
+
+    File times tick with the kernel's coarse clock (every few ms), and these tests edit a file
+    moments after it was written and stamped."""
+    probe = path.with_name(".clock-tick")
+    while True:
+        probe.write_bytes(b"")
+        if probe.stat().st_ctime_ns > path.stat().st_ctime_ns:
+            break
+        time.sleep(0.001)
+    probe.unlink()
+
+
+def test_an_edit_that_keeps_size_and_mtime_still_voids_the_stamp(tmp_path, tiny):
+    folder = tiny.write(tmp_path / "mine", compress=False)
+    load(tmp_path, tiny, data_dir=folder)
+    edited = folder / "train-images-idx3-ubyte"
+    assert edited.with_name(f"{edited.name}.verified").is_file()
+    edit_one_byte_keeping_size_and_mtime(edited)
+    with pytest.raises(ChecksumError, match=f"{edited}: SHA-256"):
+        load(tmp_path, tiny, data_dir=folder)
+
+
+def test_an_edited_copy_in_the_cache_is_noticed_and_replaced(tmp_path, tiny):
+    system = tiny.write(tmp_path / "system")
+    tiny.check(load(tmp_path, tiny, system_dir=system))  # verified, copied into the cache
+    cached = cache_dir() / "t10k-labels-idx1-ubyte"
+    edit_one_byte_keeping_size_and_mtime(cached)
+    with pytest.warns(UserWarning, match="removed a bad copy .*t10k-labels-idx1-ubyte: SHA-256"):
+        tiny.check(load(tmp_path, tiny, system_dir=system))  # the good data, not the edit
+    assert hashlib.sha256(cached.read_bytes()).hexdigest() == tiny.sha256[cached.name]
+
+
+def test_an_edit_while_the_file_is_hashed_voids_the_stamp(tmp_path, tiny, monkeypatch):
+    # The stamp must record the file as it was before the read, not as it is after.
+    folder = tiny.write(tmp_path / "mine", compress=False)
+    edited = folder / "t10k-images-idx3-ubyte"
+    real_hash = idx.read_idx_and_sha256
+
+    def hash_then_edit(path, **options):
+        array_and_sha256 = real_hash(path, **options)
+        if path == edited:
+            edit_one_byte_keeping_size_and_mtime(edited)
+        return array_and_sha256
+
+    monkeypatch.setattr(idx, "read_idx_and_sha256", hash_then_edit)
+    tiny.check(load(tmp_path, tiny, data_dir=folder))  # the bytes as read, before the edit
+    monkeypatch.setattr(idx, "read_idx_and_sha256", real_hash)
+    with pytest.raises(ChecksumError, match=f"{edited}: SHA-256"):
         load(tmp_path, tiny, data_dir=folder)
 
 

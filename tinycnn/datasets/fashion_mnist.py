@@ -250,6 +250,7 @@ def _read_checked(path, expected, stamp_file, name=None):
         return idx.read_idx(path, name=name)
     if stamp_file is not None and _stamps.read_stamp(path, stamp_file) == expected:
         return idx.read_idx(path, name=name)
+    state = _stamps.file_state(path)  # before reading: an edit during the read voids the stamp
     array, actual = idx.read_idx_and_sha256(path, name=name)
     if actual != expected:
         raise ChecksumError(
@@ -257,7 +258,7 @@ def _read_checked(path, expected, stamp_file, name=None):
             f"the file is damaged or is not Fashion-MNIST "
             f"(to load other IDX files, such as MNIST digits, pass verify=False)")
     if stamp_file is not None:
-        _stamps.write_stamp(path, stamp_file, actual)
+        _stamps.write_stamp(path, stamp_file, actual, state)
     return array
 
 
@@ -277,7 +278,7 @@ def _install(cache_dir, name, array, sha256):
     with atomic_path(destination) as tmp:
         idx.write_idx(tmp, array, compress=False)
     stamp_file = _stamps.stamp_path(destination, beside=True, stamp_dir=None)
-    _stamps.write_stamp(destination, stamp_file, sha256)
+    _stamps.write_stamp(destination, stamp_file, sha256, _stamps.file_state(destination))
 
 
 def _copy_into_cache(data, cache_dir, sha256):

@@ -12,6 +12,11 @@ So the header alone says how long the file must be: 4 + 4*D + prod(dims)*itemsiz
 reader checks that, byte for byte, and names the file and the problem when it does not hold.
 A gzip file is recognised by its own magic bytes (1f 8b), not by its name.
 
+A hostile or broken file costs no more memory than an honest one: the reader refuses a header
+that promises more than the file could hold, lets its buffer grow only as data arrives, and
+after the data reads at most a few KB more to see whether the file goes on (a small .gz can
+inflate to gigabytes of trailing zeros), never the rest.
+
     >>> images = read_idx("train-images-idx3-ubyte.gz")     # uint8 (60000, 28, 28)
 """
 
@@ -41,6 +46,11 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # more than this many times n bytes; a header promising more is corrupt, and we say so before
 # allocating memory for it.
 _MAX_GZIP_RATIO = 1032
+# After the data we read at most this many bytes more: enough to say how many bytes too many a
+# slightly wrong header leaves over, and never the gigabytes a small gzip can inflate to.
+_TAIL_BYTES = 4096
+# A gzip's payload buffer starts at this size (1 MiB) and doubles as data arrives.
+_FIRST_BUFFER_BYTES = 1 << 20
 
 
 def read_idx(path, *, name=None):
@@ -158,12 +168,12 @@ def _parse(stream, name, digest, file_size, compressed):
     if compressed and data_bytes > file_size * _MAX_GZIP_RATIO:
         raise DataFormatError(f"{name}: corrupt header: {promise}, more than a "
                               f"{file_size}-byte gzip file can hold")
-    payload = bytearray(data_bytes)
-    received = _read_into(stream, payload)
+    payload, received = _read_payload(stream, data_bytes, proven=0 if compressed else data_bytes)
     if received < data_bytes:
         raise DataFormatError(f"{name}: truncated: {promise} but only {received} follow")
-    extra = len(stream.read())
-    if extra:
+    tail = stream.read(_TAIL_BYTES + 1)
+    if tail:
+        extra = f"more than {_TAIL_BYTES}" if len(tail) > _TAIL_BYTES else f"{len(tail)}"
         raise DataFormatError(f"{name}: {extra} unexpected bytes after the data: {promise} "
                               f"(wrong count or dimensions in the header?)")
     if digest is not None:
@@ -176,14 +186,27 @@ def _parse(stream, name, digest, file_size, compressed):
     return array
 
 
-def _read_into(stream, buffer):
-    """Fill ``buffer`` from ``stream``; return the number of bytes read (less only at EOF)."""
-    view = memoryview(buffer)
-    filled = 0
-    # A gzip stream hands back at most one decompressed chunk per call, so loop.
-    while filled < len(buffer):
-        count = stream.readinto(view[filled:])
+def _read_payload(stream, data_bytes, *, proven):
+    """Read ``data_bytes`` bytes from ``stream``, or fewer if it ends first.
+
+    ``proven`` is how many of them are known to be there (all of a plain file's, whose size was
+    checked against the header; none of a gzip's). The buffer starts at that size (at least
+    1 MiB) and doubles as the data arrives, never beyond ``data_bytes``: a gzip header may
+    promise up to 1032 times the file's size, and a header that lies must not cost all that
+    memory before the first byte is read.
+
+    Returns ``(payload, received)``: a bytearray, the data in its first ``received`` bytes.
+    """
+    payload = bytearray(min(data_bytes, max(proven, _FIRST_BUFFER_BYTES)))
+    received = 0
+    while received < data_bytes:
+        if received == len(payload):
+            payload.extend(bytes(min(len(payload), data_bytes - len(payload))))
+        # A gzip stream fills at most one decompressed chunk per call, so loop; the view must be
+        # released before the buffer can grow.
+        with memoryview(payload) as view:
+            count = stream.readinto(view[received:])
         if not count:
             break
-        filled += count
-    return filled
+        received += count
+    return payload, received
