@@ -160,14 +160,15 @@ def test_csv_logger_appends_without_a_second_header(tiny_data, tmp_path):
 
 # ---- TerminateOnNaN ---------------------------------------------------------------------
 class NaNAfter(SparseCategoricalCrossentropy):
-    """Cross-entropy that turns NaN from its ``at``-th call on (1-based)."""
+    """Cross-entropy whose reported loss turns NaN from its ``at``-th batch on (1-based)."""
 
     def __init__(self, at):
+        super().__init__()
         self.calls, self.at = 0, at
 
-    def __call__(self, probs, y):
+    def of_logits(self, y_true, logits):
         self.calls += 1
-        return float("nan") if self.calls >= self.at else super().__call__(probs, y)
+        return float("nan") if self.calls >= self.at else super().of_logits(y_true, logits)
 
 
 def test_terminate_on_nan_stops_at_the_first_nan_batch(tiny_data, capsys):

@@ -54,9 +54,12 @@ def test_layer_names_itself_and_both_shapes():
 
 
 def test_layers_that_do_not_fit_together_are_named_when_the_model_builds():
-    model = tc.Sequential([Conv2D(2, 3, input_shape=(6, 6, 1)), Dense(3)])
+    # A declared input shape builds the model as its layers come in, as in Keras.
     with raises(ValueError, "name='dense'", "got input shape (4, 4, 2)", "Flatten()"):
-        model.build()
+        tc.Sequential([Conv2D(2, 3, input_shape=(6, 6, 1)), Dense(3)])
+    model = tc.Sequential([Conv2D(2, 3), Dense(3)])
+    with raises(ValueError, "name='dense'", "got input shape (4, 4, 2)", "Flatten()"):
+        model.build((6, 6, 1))
     with raises(ValueError, "name='conv'", "expects images (H, W, C)", "(6, 6)"):
         Conv2D(2, 3, name="conv").build((6, 6))
 
@@ -201,9 +204,8 @@ def test_zero_sized_batches(xy):
     (MaxPool2D(4, name="p"), (3, 3, 2), ["name='p'", "pool (4, 4)", "input (3, 3)"]),
 ])
 def test_kernel_larger_than_the_padded_input(layer, input_shape, fragments):
-    model = tc.Sequential([Conv2D(1, 1, input_shape=input_shape), layer])
     with raises(ValueError, *fragments):
-        model.build()
+        tc.Sequential([Conv2D(1, 1, input_shape=input_shape), layer])
 
 
 def test_same_padding_always_fits():
@@ -276,8 +278,9 @@ def test_model_without_input_shape_or_layers():
 
 def test_add_after_build_and_set_weights_of_the_wrong_shape():
     model = compiled_model().build()
-    with raises(RuntimeError, "already built"):
-        model.add(Dense(2))
+    with raises(ValueError, "name='conv'", "expects images (H, W, C)", "got input shape (3,)"):
+        model.add(Conv2D(2, 3, name="conv"))  # a layer that does not fit is refused
+    assert len(model.layers) == 3
     with raises(ValueError, "set_weights: expected 4 arrays, got 1"):
         model.set_weights([np.zeros(3)])
     wrong = [np.zeros_like(w) for w in model.get_weights()]

@@ -142,9 +142,9 @@ def test_logits_and_softmax_paths_give_the_same_weights():
 def test_from_logits_loss_is_stable_for_huge_logits():
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     z = np.array([[1000.0, 0.0, -1000.0]])
-    assert loss(z, np.array([0])) == pytest.approx(0.0, abs=1e-12)
-    assert loss(z, np.array([2])) == pytest.approx(2000.0)
-    grad = loss.gradient_wrt_logits(z, np.array([2]))
+    assert loss(np.array([0]), z) == pytest.approx(0.0, abs=1e-12)  # Keras's (y_true, y_pred)
+    assert loss(np.array([2]), z) == pytest.approx(2000.0)
+    grad = loss.gradient_wrt_logits(np.array([2]), tc.layers.activations.softmax(z))
     np.testing.assert_allclose(grad, [[1.0, 0.0, -1.0]], atol=1e-12)
 
 

@@ -73,18 +73,16 @@ def test_every_optimizer_names_the_layer_and_key_of_a_wrong_gradient(optimizer):
 
 
 # 2. a single image -----------------------------------------------------------------------------
-@pytest.mark.parametrize("built", [True, False])
 @pytest.mark.parametrize("one", [(8, 8, 1), (8, 8)])
-def test_a_single_image_gets_a_clear_error_and_never_builds(built, one):
-    model = small_model()
-    if built:
-        model.build()
+def test_a_single_image_gets_a_clear_error(one):
+    model = small_model()  # its declared input shape built it, as in Keras
+    weights = [w.copy() for w in model.get_weights()]
     x = np.zeros(one, np.float32)
     with raises(ValueError, f"one image of shape {one}", "x[None]"):
         model.predict(x)
-    assert model.built == built
-    assert all(layer.built == built for layer in model.layers)
     assert model.predict(x[None]).shape == (1, 3)
+    for before, after in zip(weights, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
 
 
 def test_a_failed_build_leaves_no_layer_built():
@@ -220,10 +218,16 @@ def test_reusing_built_layers_says_to_create_new_ones():
         tc.Sequential(layers)
 
 
-def test_adding_to_a_built_model_still_says_so():
-    model = small_model().build()
-    with raises(RuntimeError, "already built", "add every layer before"):
-        model.add(Dense(3))
+def test_adding_to_a_built_model_builds_the_new_layer_as_a_whole_build_would():
+    # Keras builds a Sequential with a declared input as layers come in; a layer added later
+    # gets the weights a build of the whole stack draws from the seed.
+    grown = small_model()
+    grown.add(Dense(5))
+    whole = tc.Sequential([Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)), MaxPool2D(2),
+                           Flatten(), Dense(3, activation="softmax"), Dense(5)], seed=0)
+    assert grown.output_shape == (5,) and grown.count_params() == whole.count_params()
+    for a, b in zip(grown.get_weights(), whole.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 # 10. a layer must not write into its input ------------------------------------------------------

@@ -1,11 +1,23 @@
-"""Callbacks: code that `fit` calls at fixed moments of training, as in Keras.
+"""Callbacks: code that `fit`, `evaluate` and `predict` call at fixed moments, as in Keras.
 
-    on_train_begin(logs)  on_epoch_begin(epoch, logs)  on_batch_end(batch, logs)
-    on_epoch_end(epoch, logs)  on_train_end(logs)
-``logs`` at an epoch's end holds "loss", "accuracy" and, with validation, "val_loss" and
-"val_accuracy"; at a batch's end, the running means of "loss" and "accuracy" in the epoch.
-A callback reaches the model as ``self.model`` and stops training with
-``self.model.stop_training = True``. Epochs are counted from 0, as Keras does.
+    fit       on_train_begin()  on_epoch_begin(epoch)
+                  on_train_batch_begin(batch)  on_train_batch_end(batch, logs)   each batch
+                  (validation: the evaluate moments below)
+              on_epoch_end(epoch, logs)  on_train_end(logs)
+    evaluate  on_test_begin()  on_test_batch_begin(batch)  on_test_batch_end(batch, logs)
+              on_test_end(logs)
+    predict   on_predict_begin()  on_predict_batch_begin(batch)
+              on_predict_batch_end(batch, {"outputs": that batch's output})  on_predict_end()
+``logs`` hold what Keras's hold: at a training batch's end the running means of "loss" and
+each metric (named as compile got them: "accuracy", or "acc") over the epoch so far; at an
+epoch's end the epoch's, and with validation "val_loss", "val_accuracy"; on_test_batch_end
+the running means of the evaluation, on_test_end its results; on_train_end the last epoch's
+logs. on_batch_begin/on_batch_end are Keras's older names for the training batch moments.
+A callback reaches the model as ``self.model``, fit's settings as ``self.params``
+({"verbose", "epochs", "steps"}), and stops training with ``self.model.stop_training = True``
+(evaluation: ``stop_evaluating``, prediction: ``stop_predicting``). Epochs and batches are
+counted from 0, as Keras does. A callback that defines a moment tinycnn never calls is an
+error at the start, not a method that silently never runs.
 """
 
 import csv
@@ -13,15 +25,25 @@ import math
 
 import numpy as np
 
+MOMENTS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+           "on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
+           "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
+           "on_predict_begin", "on_predict_end", "on_predict_batch_begin",
+           "on_predict_batch_end")
+
 
 class Callback:
     """Base class: override the moments you need; each does nothing by default."""
 
     def __init__(self):
         self.model = None
+        self.params = {}
 
     def set_model(self, model):
         self.model = model
+
+    def set_params(self, params):
+        self.params = params
 
     def on_train_begin(self, logs=None):
         pass
@@ -35,8 +57,81 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None):
         pass
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)  # Keras's older name, still called
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
     def on_batch_end(self, batch, logs=None):
         pass
+
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
+
+
+class CallbackList:
+    """The callbacks of one fit, evaluate or predict call: ``callbacks.on_epoch_end(epoch,
+    logs)`` calls every callback's on_epoch_end in order, and so for every moment."""
+
+    def __init__(self, callbacks, model, **params):
+        self.callbacks = list(callbacks or [])
+        for callback in self.callbacks:
+            _check_callback(callback)
+            callback.set_model(model)
+            callback.set_params(params)
+
+    def __getattr__(self, moment):
+        if moment not in MOMENTS:
+            raise AttributeError(moment)
+        takes_index = moment.startswith(("on_epoch_", "on_batch_", "on_train_batch_",
+                                         "on_test_batch_", "on_predict_batch_"))
+
+        def call(*args):
+            # Keras hands every moment a dict, {} where it has nothing to say.
+            *index, logs = args if len(args) == 1 + takes_index else (*args, None)
+            for callback in self.callbacks:
+                getattr(callback, moment)(*index, logs if logs is not None else {})
+
+        return call
+
+
+def _check_callback(callback):
+    """A Callback whose every on_..._begin/on_..._end method is one tinycnn calls."""
+    if not isinstance(callback, Callback):
+        raise TypeError(f"callbacks: expected instances of tinycnn.callbacks.Callback (or "
+                        f"keras.callbacks.Callback from tinycnn.keras), got {callback!r}")
+    for name in dir(type(callback)):
+        if name.startswith("on_") and name.endswith(("_begin", "_end")) \
+                and name not in MOMENTS:
+            raise TypeError(
+                f"callback {type(callback).__name__} defines {name}, a moment tinycnn (and "
+                f"Keras) never calls, so it would never run; the moments are: "
+                f"{', '.join(MOMENTS)}")
 
 
 class History(Callback):
@@ -158,9 +253,10 @@ class CSVLogger(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as a batch's loss is NaN or infinite."""
+    """Stop training as soon as a batch's loss is NaN or infinite (the running mean of the
+    epoch's losses is, from that batch on)."""
 
-    def on_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
             print(f"Batch {batch}: invalid loss {loss}, terminating training")

@@ -126,8 +126,10 @@ def check_layer(layer, x, dout=None, eps=1e-6, seed=0, training=True):
     return errors
 
 
-def check_loss(loss, probs, y, eps=1e-6):
-    """Relative error of ``loss.gradient(probs, y)`` against numerical dL/dprobs."""
+def check_loss(loss, y_true, probs, eps=1e-6):
+    """Relative error of ``loss.gradient(y_true, probs)`` against numerical dL/dprobs
+    (Keras's argument order: the targets first). The probabilities' rows should sum to 1, as
+    a softmax's do: the loss normalises them, which this derivative leaves out."""
     probs = np.array(probs, dtype=np.float64)
-    numeric = numerical_gradient(lambda: loss(probs, y), probs, eps)
-    return relative_error(loss.gradient(probs, y), numeric)
+    numeric = numerical_gradient(lambda: loss(y_true, probs), probs, eps)
+    return relative_error(loss.gradient(y_true, probs), numeric)

@@ -87,6 +87,8 @@ losses = _Namespace(
     "keras.losses",
     SparseCategoricalCrossentropy=_losses.SparseCategoricalCrossentropy,
     CategoricalCrossentropy=_losses.CategoricalCrossentropy,
+    sparse_categorical_crossentropy=_losses.sparse_categorical_crossentropy,
+    categorical_crossentropy=_losses.categorical_crossentropy,
 )
 utils = _Namespace("keras.utils", to_categorical=to_categorical)
 

@@ -10,9 +10,38 @@ A class that is never predicted (or never present) gets 0 rather than a division
 
 import numpy as np
 
+# The names compile(metrics=[...]) knows, all of them accuracy (Keras's names): "accuracy" and
+# "acc" take class ids or one-hot targets alike; the other two only the kind their name says.
+ACCURACY_NAMES = {"accuracy": None, "acc": None, "sparse_categorical_accuracy": True,
+                  "categorical_accuracy": False}
+
+
+def check_metrics(metrics, sparse):
+    """The metric names of compile(metrics=...), as a list, each logged under the name given
+    (as Keras does); ``sparse``: whether the loss takes class ids (True) or one-hot targets."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"compile: metrics should be a list of names, such as ['accuracy'], "
+                        f"got {metrics!r}")
+    for name in metrics:
+        if not isinstance(name, str) or name not in ACCURACY_NAMES:
+            raise ValueError(f"compile: unknown metric {name!r}: tinycnn knows "
+                             f"{sorted(ACCURACY_NAMES)}")
+        wants_sparse = ACCURACY_NAMES[name]
+        if wants_sparse is not None and wants_sparse != sparse:
+            raise ValueError(
+                f"compile: metric {name!r} takes {'class ids' if wants_sparse else 'one-hot'} "
+                f"targets, but the loss takes {'class ids' if sparse else 'one-hot'} targets; "
+                "use 'accuracy'")
+    return list(metrics)
+
 
 def accuracy(y_true, probs):
-    """Fraction of rows whose most probable class is the true one."""
+    """Fraction of rows whose most probable class is the true one; y_true (N,) class ids or
+    (N, K) one-hot targets."""
+    if y_true.ndim == 2:
+        y_true = np.argmax(y_true, axis=1)
     return float(np.mean(np.argmax(probs, axis=1) == y_true))
 
 

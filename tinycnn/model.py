@@ -1,8 +1,9 @@
 """Sequential: a stack of layers that trains like a Keras model.
 
 One training step on a batch (x, y) (``train_step``):
-    probs = layer_L(... layer_2(layer_1(x)))                 forward, caching what backward needs
-    loss  = cross_entropy(probs, y)
+    z     = layer_L(... layer_2(layer_1(x)))   forward up to the logits z, caching what backward
+                                               needs (the final softmax is left for the loss)
+    probs = softmax(z);  loss = cross_entropy(y, z)          read stably from z, as Keras does
     dz    = (probs - onehot(y)) / N                          the softmax + cross-entropy gradient
     dout  = layer_1.backward(... layer_L.backward(dz))      each layer fills layer.grads
     optimizer.step(params, grads)                            e.g. Adam moves every parameter
@@ -10,24 +11,22 @@ One training step on a batch (x, y) (``train_step``):
 ``evaluate`` and ``predict`` only run the forward pass (training=False). Batches of more than
 32 images run in pieces of 32 (the gradients added up before the optimizer step), which keeps
 every layer's arrays in cache, unless a layer mixes the images of a batch (BatchNorm).
-Shapes: x (N, H, W, C) float32, y (N,) class ids, probs (N, K).
+Shapes: x (N, H, W, C) float32, y (N,) class ids, z and probs (N, K).
 """
-
-import threading
 
 import numpy as np
 
-from tinycnn import parallel, saving, training
+from tinycnn import interrupts, parallel, saving, training
+from tinycnn.callbacks import CallbackList
+from tinycnn.layers.activations import softmax
 from tinycnn.layers.shapes import positive_int
 from tinycnn.losses import get_loss
-from tinycnn.metrics import accuracy
+from tinycnn.metrics import check_metrics
 from tinycnn.network import Network
 from tinycnn.optimizers import get_optimizer
 from tinycnn.validation import check_images, check_labels, check_not_single_image
 
-INFERENCE_CHUNK = 16  # images per forward pass in predict and evaluate
 TRAIN_PIECE = 32  # images per forward and backward pass inside one training step
-ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
 
 
 class Sequential(Network):
@@ -40,11 +39,15 @@ class Sequential(Network):
 
     ``model.workers`` (default: one per core) is the number of threads that predict on pieces
     of a batch at once (tinycnn/parallel.py); the numbers do not depend on it.
+    ``model.epochs_trained`` counts the epochs every fit has finished (saved with the model):
+    to resume a saved run, ``fit(..., initial_epoch=model.epochs_trained, epochs=...)``.
     """
 
     def __init__(self, layers=None, name="sequential", seed=None, dtype="float32"):
         self.loss, self.optimizer, self.metrics = None, None, []
         self.stop_training, self.history = False, None
+        self.stop_evaluating = self.stop_predicting = False
+        self.epochs_trained = 0
         self.workers = parallel.default_workers()
         super().__init__(layers, name=name, seed=seed, dtype=dtype)
 
@@ -58,16 +61,13 @@ class Sequential(Network):
 
     # ---- compile -------------------------------------------------------------------------
     def compile(self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=None):
-        """Choose the optimizer, the loss and the metrics ("accuracy") to train with (Keras's
-        argument order)."""
-        self.loss = get_loss(loss)
+        """Choose the optimizer, the loss and the metrics to train with (Keras's argument
+        order). Metrics are logged under the names given: ["acc"] logs "acc"."""
+        loss = get_loss(loss)
+        self.metrics = check_metrics(metrics, sparse=getattr(loss, "sparse", True))
+        self.loss = loss
         self.optimizer = get_optimizer(optimizer)
         self.optimizer.kernels = self.kernels
-        self.metrics = []
-        for metric in metrics or []:
-            if metric not in ACCURACY_NAMES:
-                raise ValueError(f"compile: unknown metric {metric!r}: only 'accuracy' is known")
-            self.metrics.append("accuracy")
         self._check_output("compile")
         return self
 
@@ -79,14 +79,13 @@ class Sequential(Network):
         if not self.layers:
             return
         last = self.layers[-1]
-        ends_in_softmax = getattr(last, "activation", None) == "softmax"
         from_logits = getattr(self.loss, "from_logits", False)  # a user's own loss may lack it
-        if from_logits and ends_in_softmax:
+        if from_logits and self.ends_in_softmax:
             raise ValueError(
                 f"{what}: the loss has from_logits=True, but the last layer {last} already "
                 "applies a softmax (it would be applied twice); drop the softmax or use "
                 "from_logits=False")
-        if not from_logits and not ends_in_softmax:
+        if not from_logits and not self.ends_in_softmax:
             raise ValueError(
                 f"{what}: {self.loss.name} needs probabilities, but the last layer {last} does "
                 "not end in a softmax; use Dense(K, activation='softmax'), add a Softmax() "
@@ -99,17 +98,35 @@ class Sequential(Network):
                 f"{last.name!r}); flatten or pool it first (Flatten() or "
                 "GlobalAveragePooling2D()), then Dense(K, activation='softmax')")
 
-    # ---- forward and backward ------------------------------------------------------------
-    def backward_loss(self, out, y, weight=1.0):
-        """Backpropagate the loss of (out, y), times ``weight``, through every layer; fills
-        layer.grads. Either way the loss hands back dL/dlogits = (probs - onehot(y)) / N:
-        a model that ends in a softmax skips the softmax's Jacobian (compile checks the
-        softmax is there); with from_logits=True the output is the logits already."""
-        dlogits = self.loss.gradient_wrt_logits(out, y)
+    # ---- from scores to loss and probabilities -------------------------------------------
+    # "Scores" are what forward(x, logits=True) gives: the logits z when the model ends in a
+    # softmax it can stop before (or is trained from_logits), else its probabilities.
+    @property
+    def _scores_are_logits(self):
+        return getattr(self.loss, "from_logits", False) or self.gives_logits
+
+    def probabilities(self, scores):
+        """Class probabilities (N, K) from scores (N, K)."""
+        return softmax(scores) if self._scores_are_logits else scores
+
+    def loss_of(self, scores, y):
+        """The mean loss (float) of scores (N, K) for targets y: from the logits where there
+        are logits, as Keras reports it, else from the probabilities."""
+        if self._scores_are_logits:
+            return self.loss.of_logits(y, scores)
+        return self.loss(y, scores)
+
+    def backward_loss(self, probs, y, weight=1.0):
+        """Backpropagate the loss of (probs, y), times ``weight``, through every layer; fills
+        layer.grads. The loss hands back dL/dlogits = (probs - onehot(y)) / N: a model that
+        ends in a softmax skips the softmax's Jacobian (compile checks the softmax is there);
+        with from_logits=True the output is the logits already."""
+        dlogits = self.loss.gradient_wrt_logits(y, probs)
         if weight != 1.0:
             dlogits *= weight
         self.backward(dlogits, before_activation=not getattr(self.loss, "from_logits", False))
 
+    # ---- one training step ---------------------------------------------------------------
     def train_step(self, x, y):
         """One optimisation step on prepared arrays x (N, H, W, C), y; returns (loss, probs).
 
@@ -118,34 +135,31 @@ class Sequential(Network):
         moves once (gradient accumulation). That is the same step as one pass over the whole
         batch when every layer treats images independently, and each layer's arrays stay in
         cache (at batch 128, ~11% more images/s). A layer that mixes the batch (BatchNorm's
-        batch statistics) makes the step one pass.
+        batch statistics) makes the step one pass. The optimizer's step is whole or not at all
+        (interrupts.py): a Ctrl-C never leaves some layers a step ahead of the others.
         """
         self._ensure_built(x.shape[1:])  # from the model's seed, not layer by layer
         piece = len(x) if any(layer.mixes_batch for layer in self.layers) else TRAIN_PIECE
-        params = [layer.params for layer in self.layers]
-        names = [layer.name for layer in self.layers]
-        if len(x) <= piece:
-            probs = self.forward(x, training=True)
-            self.backward_loss(probs, y)
-            self.optimizer.step(params, [layer.grads for layer in self.layers], names)
-            return self.loss(probs, y), probs
-        grads, all_probs = None, []
+        grads, scores, probs = None, [], []
         for start in range(0, len(x), piece):
-            probs = self.forward(x[start:start + piece], training=True)
-            self.backward_loss(probs, y[start:start + piece], weight=len(probs) / len(x))
-            grads = _add_grads(grads, self.layers)
-            all_probs.append(probs)
-        self.optimizer.step(params, grads, names)
-        probs = np.concatenate(all_probs)
-        return self.loss(probs, y), probs
+            scores.append(self.forward(x[start:start + piece], training=True, logits=True))
+            probs.append(self.probabilities(scores[-1]))
+            self.backward_loss(probs[-1], y[start:start + piece], weight=len(probs[-1]) / len(x))
+            grads = _add_grads(grads, self.layers, alone=len(x) <= piece)
+        with interrupts.deferred():
+            self.optimizer.step([layer.trainable_params for layer in self.layers], grads,
+                                [layer.name for layer in self.layers])
+        return self.loss_of(np.concatenate(scores), y), np.concatenate(probs)
 
-    def train_on_batch(self, x, y):
-        """One optimizer step on (x, y), as Keras: returns the loss (or [loss, accuracy])."""
+    def train_on_batch(self, x, y, return_dict=False):
+        """One optimizer step on (x, y), as Keras: returns the batch's loss, or [loss, *metrics]
+        when compiled with metrics ({name: value} with ``return_dict``)."""
         self._check_output("train_on_batch")
-        loss, probs = self.train_step(*self.prepare(x, y))
-        if not self.metrics:
-            return loss
-        return [loss, accuracy(training.class_ids(np.asarray(y)), probs)]
+        x, y = self.prepare(x, y)
+        loss, probs = self.train_step(x, y)
+        running = training.RunningLogs(self.metrics)
+        running.add(loss, probs, y)
+        return _keras_result(running.logs(), return_dict)
 
     # ---- fit, evaluate, predict ----------------------------------------------------------
     def prepare(self, x, y=None, what="x"):
@@ -165,73 +179,65 @@ class Sequential(Network):
         self._check_output(what if what != "x" else "fit")
         sparse = getattr(self.loss, "sparse", True)
         return x, check_labels(y, len(x), self.output_shape[-1], sparse,
-                               what="y" if what == "x" else f"{what} labels")
+                               what="y" if what == "x" else f"{what} labels", dtype=self.dtype)
 
     def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, seed=None):
+            validation_data=None, shuffle=True, initial_epoch=0, validation_batch_size=None,
+            seed=None):
         """Train; returns a History whose ``.history`` maps each logged name to per-epoch values.
 
         x: (N, H, W, C) or (N, H, W) float images; y: (N,) class ids. ``validation_split``
         keeps the last fraction of (x, y), before shuffling, for validation (as Keras).
+        ``epochs`` is the epoch to stop at and ``initial_epoch`` the one to start from (Keras's
+        meaning: fit(epochs=4, initial_epoch=2) trains epochs 2 and 3, numbered so in the
+        history and the callbacks' logs).
         ``seed`` fixes this call's shuffling and dropout (default: the model's own stream,
-        ``model.training_rng``, which continues from one fit call to the next).
+        ``model.training_rng``, which continues from one fit call to the next, and is saved).
         Ctrl-C stops after the current batch; the model keeps its weights and the history.
         verbose: 1 (or "auto") a progress bar per epoch, 2 one line per epoch, 0 silent.
         """
         self._check_output("fit")
         batch_size = _batch_size(batch_size, "fit batch_size")
+        validation_batch_size = _batch_size(validation_batch_size or batch_size,
+                                            "fit validation_batch_size")
         x, y = self.prepare(x, y)
         return training.fit(self, x, y, epochs, batch_size, validation_split, validation_data,
-                            callbacks, training.verbosity(verbose), shuffle, seed)
+                            callbacks, training.verbosity(verbose), shuffle, seed,
+                            initial_epoch, validation_batch_size)
 
-    def evaluate_prepared(self, x, y, batch_size, verbose=0):
-        probs = self.predict_prepared(x, batch_size, verbose)
-        return self.loss(probs, y), accuracy(training.class_ids(y), probs)
-
-    def predict_prepared(self, x, batch_size, verbose=0):
-        # Inference treats every image on its own, so the forward pass may run on smaller
-        # pieces than batch_size, on self.workers threads, each thread with its own replica
-        # of the model (tinycnn/parallel.py). Small pieces keep each layer's im2col matrix in
-        # cache. Measured at batch_size=1000 on 2 threads, alternating in one process
-        # (medians of 12 rounds): pieces of 16 images ~13,800 images/s, 32 ~12,200, 64 ~10,400;
-        # on one thread, one 1,000-image pass gave ~6,000.
-        step = min(batch_size, INFERENCE_CHUNK)
-        starts = range(0, len(x), step)
-        replicas = threading.local()
-
-        def forward(start):
-            if not hasattr(replicas, "model"):
-                replicas.model = self.replica()
-            return replicas.model.forward(x[start:start + step], training=False)
-
-        with parallel.one_blas_thread():
-            outputs = list(training.progress(
-                parallel.map_in_threads(forward, starts, self.workers), verbose,
-                total=len(starts)))
-        return np.concatenate(outputs)
-
-    def evaluate(self, x, y, batch_size=32, verbose=0):
-        """[loss, accuracy] on (x, y) (just the loss if compiled without metrics)."""
+    def evaluate(self, x, y, batch_size=32, verbose=0, callbacks=None, return_dict=False):
+        """[loss, *metrics] on (x, y) (just the loss if compiled without metrics; a dict with
+        ``return_dict``), with Keras's test moments for ``callbacks``."""
         self._check_output("evaluate")
         x, y = self.prepare(x, y)
         verbose = training.verbosity(verbose)
-        loss, acc = self.evaluate_prepared(x, y, _batch_size(batch_size, "evaluate batch_size"),
-                                           verbose == 1)
-        logs = {"loss": loss, "accuracy": acc} if self.metrics else {"loss": loss}
+        batch_size = _batch_size(batch_size, "evaluate batch_size")
+        callbacks = CallbackList(callbacks, self, verbose=verbose, epochs=1,
+                                 steps=-(-len(x) // batch_size))
+        logs = training.evaluate(self, x, y, batch_size, callbacks, verbose == 1)
         if verbose:
             print(training.format_logs(logs))
-        return [loss, acc] if self.metrics else loss
+        return _keras_result(logs, return_dict)
 
-    def predict(self, x, batch_size=32, verbose=0):
+    def predict(self, x, batch_size=32, verbose=0, callbacks=None):
         """Class probabilities (N, K) for images x (N, H, W, C) or (N, H, W); one image is
-        a batch of one: x[None]."""
+        a batch of one: x[None]. ``callbacks`` get Keras's predict moments."""
         x = self.prepare(x)
-        return self.predict_prepared(x, _batch_size(batch_size, "predict batch_size"),
-                                     training.verbosity(verbose) == 1)
+        verbose = training.verbosity(verbose)
+        batch_size = _batch_size(batch_size, "predict batch_size")
+        callbacks = CallbackList(callbacks, self, verbose=verbose, epochs=1,
+                                 steps=-(-len(x) // batch_size))
+        return training.predict(self, x, batch_size, callbacks, verbose == 1)
+
+    def predict_prepared(self, x, batch_size, verbose=0):
+        """predict on images already checked by ``prepare``, with no callbacks (what the
+        benchmark times)."""
+        return training.predict(self, x, batch_size, CallbackList([], self), verbose)
 
     # ---- saving --------------------------------------------------------------------------
     def save(self, path):
-        """Architecture, weights, state and optimizer state in one .npz file (no pickle)."""
+        """Architecture, weights, state, optimizer state and the training stream in one .npz
+        file (no pickle), written all or nothing (tinycnn/saving/writer.py)."""
         self._ensure_built()
         saving.save_model(self, path)
 
@@ -245,14 +251,9 @@ def load_model(path, custom_objects=None):
     """Rebuild the model saved in ``path``: same layers, weights, state and (if it was
     compiled) loss, optimizer and optimizer state, so it predicts identically and resumes
     training. ``custom_objects``: {"ClassName": class} for your own layers (or register them
-    with ``@tinycnn.layers.register``)."""
-    config, arrays = saving.read_model_file(path)
-    layers = saving.layers_from_config(config, path, custom_objects)
-    model = Sequential(layers, name=config["name"], seed=config["seed"],
-                       dtype=config.get("dtype", "float32"))
-    model.build(tuple(config["input_shape"]))
-    saving.restore(model, config, arrays, path)
-    return model
+    with ``@tinycnn.layers.register``). A damaged or hostile file raises ModelFileError naming
+    it, and nothing is built before the file has been checked (tinycnn/saving/loader.py)."""
+    return saving.load_model(Sequential, path, custom_objects)
 
 
 def _batch_size(value, what):
@@ -260,8 +261,19 @@ def _batch_size(value, what):
     return 32 if value is None else positive_int(value, what)
 
 
-def _add_grads(total, layers):
-    """Each layer's grads added into ``total`` (a list of dicts), a copy the first time."""
+def _keras_result(logs, return_dict):
+    """What Keras's evaluate and train_on_batch return: the loss alone, [loss, *metrics], or
+    the logs themselves."""
+    if return_dict:
+        return logs
+    return logs["loss"] if len(logs) == 1 else list(logs.values())
+
+
+def _add_grads(total, layers, alone=False):
+    """Each layer's grads added into ``total`` (a list of dicts), a copy the first time; the
+    layers' own dicts when the batch is one piece (``alone``)."""
+    if alone:
+        return [layer.grads for layer in layers]
     if total is None:
         return [{name: g.copy() for name, g in layer.grads.items()} for layer in layers]
     for layer_total, layer in zip(total, layers, strict=True):

@@ -14,7 +14,7 @@ import numpy as np
 
 from tinycnn.kernels import NUMBA, get_kernels
 from tinycnn.layers.activation import Activation
-from tinycnn.layers.base import Layer
+from tinycnn.layers.base import Layer, flag
 from tinycnn.summary import summary_text
 
 
@@ -35,6 +35,8 @@ class Network:
         self.dtype = np.dtype(dtype)
         self.layers, self.built = [], False
         self.kernels = NUMBA
+        self._trainable = True
+        self._build_rng = None  # draws every weight, layer after layer, from the seed
         for layer in layers or []:
             self.add(layer)
 
@@ -42,7 +44,12 @@ class Network:
     def add(self, layer):
         """Append a layer, giving it a Keras-style name (conv2d, conv2d_1, ...) if it has none.
         A built network (a trained Sequential) may be added too: it acts as one layer and
-        shares its weights (see NestedNetwork)."""
+        shares its weights (see NestedNetwork).
+
+        As in Keras, a network whose input shape is known (the first layer's ``input_shape=``,
+        or a ``keras.Input`` first) is built at once, and each layer added later is built on
+        the output shape of the one before: its weights are the ones a build of the whole
+        stack would draw, since every layer draws from the same stream, in order."""
         if isinstance(layer, Network):
             layer = NestedNetwork(layer)
         if isinstance(layer, InputSpec):  # keras.Input(shape): the next layer's input shape
@@ -50,9 +57,6 @@ class Network:
                 raise ValueError(f"add: an Input{layer.shape} can only come first")
             self._declared_input = layer.shape
             return
-        if self.built:
-            raise RuntimeError(f"add: model {self.name!r} is already built; add every layer "
-                               "before the first fit, predict, summary or build")
         if layer.built:
             raise ValueError(
                 f"add: layer {layer.name!r} ({type(layer).__name__}) is already built: it "
@@ -62,7 +66,17 @@ class Network:
             layer.name = _unique_name(type(layer).__name__, {other.name for other in self.layers})
         if not self.layers and layer.declared_input_shape is None:
             layer.declared_input_shape = getattr(self, "_declared_input", None)
+        if self.built:
+            layer.build(self.output_shape, self._build_rng, self.dtype)  # raises if it can't
+            self.layers.append(layer)
+            return
         self.layers.append(layer)
+        if self.layers[0].declared_input_shape is not None:
+            try:
+                self.build()
+            except Exception:
+                self.layers.pop()  # a layer that does not fit is not kept
+                raise
 
     @property
     def input_shape(self):
@@ -75,15 +89,21 @@ class Network:
     def build(self, input_shape=None):
         """Create every layer's weights for images of ``input_shape`` (H, W, C), drawn from the
         model's seed. Defaults to the first layer's ``input_shape=`` argument. All or nothing:
-        if a layer cannot take its input, no layer stays built."""
+        if a layer cannot take its input, no layer stays built. A built network is left as it
+        is (its weights may be trained): building it again for the same shape does nothing."""
         if not self.layers:
             raise ValueError("build: the model has no layers")
         input_shape = input_shape or self.layers[0].declared_input_shape
         if input_shape is None:
             raise ValueError("build: the input shape is unknown; give the first layer "
                              "input_shape=(H, W, C) or call build((H, W, C))")
+        shape = tuple(int(d) for d in input_shape)
+        if self.built:
+            if shape != self.input_shape:
+                raise ValueError(f"build: model {self.name!r} is built for inputs of shape "
+                                 f"{self.input_shape}, not {shape}")
+            return self
         rng = np.random.default_rng(self.seed)
-        shape = tuple(input_shape)
         try:
             for layer in self.layers:
                 layer.build(shape, rng, self.dtype)
@@ -93,6 +113,7 @@ class Network:
                 layer.unbuild()
             raise
         self.layers[0].needs_input_grad = False
+        self._build_rng = rng
         self.built = True
         return self
 
@@ -104,6 +125,33 @@ class Network:
     def count_params(self):
         self._ensure_built()
         return sum(layer.count_params() for layer in self.layers)
+
+    @property
+    def trainable(self):
+        """Setting it sets every layer's ``trainable`` (Keras's ``base_model.trainable =
+        False``, to freeze a whole network); a layer may then be set on its own again."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = flag(value, f"model {self.name!r} trainable")
+        for layer in self.layers:
+            layer.trainable = self._trainable
+
+    @property
+    def ends_in_softmax(self):
+        return bool(self.layers) and getattr(self.layers[-1], "activation", None) == "softmax"
+
+    @property
+    def gives_logits(self):
+        """True when ``forward(x, logits=True)`` returns the scores before a final softmax:
+        the last layer is a Softmax, or a layer (Dense, a model used as a layer) that can stop
+        before its softmax (``forward_preactivation``)."""
+        if not self.ends_in_softmax:
+            return False
+        last = self.layers[-1]
+        return isinstance(last, Activation) or getattr(
+            last, "gives_logits", hasattr(last, "forward_preactivation"))
 
     def use_kernels(self, name):
         """Run every layer on the "numba" kernels (default) or on their "numpy" twins, to step
@@ -142,15 +190,23 @@ class Network:
         for target, new in zip(current, weights, strict=True):
             target[...] = new
 
-    def forward(self, x, training=False):
+    def forward(self, x, training=False, logits=False):
         """x: (N, *input_shape) -> the last layer's output, each layer's output read-only (a
-        layer must not write into its input: the layer below may keep it for backward)."""
+        layer must not write into its input: the layer below may keep it for backward).
+        ``logits``: for a model that ``gives_logits``, stop before the final softmax and
+        return its input z (N, K), the scores a loss reads stably (losses.py); backward then
+        takes dL/dz with ``before_activation=True``."""
         self._ensure_built(x.shape[1:])
-        for layer in self.layers:
+        layers, last = self.layers, None
+        if logits and self.gives_logits:
+            layers, last = layers[:-1], layers[-1]
+        for layer in layers:
             out = layer.forward(x, training=training)
             if out is not x:
                 out.flags.writeable = False
             x = out
+        if last is not None and not isinstance(last, Activation):
+            x = last.forward_preactivation(x, training=training)
         return x
 
     def backward(self, dout, before_activation=False):
@@ -159,6 +215,8 @@ class Network:
         last layer's activation (the logits under a softmax), so that activation is skipped:
         a stand-alone activation layer entirely, Dense's or Conv2D's own inside the layer."""
         layers = self.layers
+        for layer in layers:  # a gradient a backward does not write must not survive
+            layer.grads = {}
         if before_activation:
             last, layers = layers[-1], layers[:-1]
             if not isinstance(last, Activation):
@@ -212,6 +270,23 @@ class NestedNetwork(Layer):
     def activation(self):
         return getattr(self.network.layers[-1], "activation", None)
 
+    @property
+    def gives_logits(self):
+        return self.network.gives_logits
+
+    @property
+    def trainable(self):
+        return self.network.trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self.network.trainable = value
+
+    @property
+    def trainable_params(self):
+        return {f"{i}/{key}": value for i, layer in enumerate(self.network.layers)
+                for key, value in layer.trainable_params.items()}
+
     def compute_output_shape(self, input_shape):
         if tuple(input_shape) != self.network.input_shape:
             raise ValueError(f"{self}: model {self.network.name!r} takes inputs of shape "
@@ -227,7 +302,7 @@ class NestedNetwork(Layer):
         self.output_shape = self.compute_output_shape(input_shape)
         self.input_shape = self.network.input_shape
         self.params, self.state = self._gather("params"), self._gather("state")
-        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self.grads = {}
         return self
 
     def unbuild(self):
@@ -246,6 +321,11 @@ class NestedNetwork(Layer):
         """x: (N, *inner input shape) -> the inner network's output."""
         self._check_input(x)
         return self.network.forward(x, training=training)
+
+    def forward_preactivation(self, x, training=False):
+        """x -> the inner network's scores before its final softmax (Network.forward)."""
+        self._check_input(x)
+        return self.network.forward(x, training=training, logits=True)
 
     def backward(self, dout, before_activation=False):
         first = self.network.layers[0]

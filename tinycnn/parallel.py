@@ -1,7 +1,8 @@
 """Inference on several threads: the pieces of a batch shared out over the CPU's cores.
 
-predict cuts its images into pieces of 16 (model.py, INFERENCE_CHUNK) and every piece's
-forward pass is independent of the others, so ``workers`` threads can each take pieces:
+predict and evaluate cut each batch of images into pieces of 16 (``INFERENCE_PIECE``) and
+every piece's forward pass is independent of the others, so ``workers`` threads can each take
+pieces:
     thread k:  out[p] = replica_k.forward(x[p])     for the pieces p it takes
     result:    the outputs concatenated in piece order
 Each thread runs its own *replica* of the model (Network.replica): the very same weight arrays,
@@ -25,9 +26,49 @@ compiled with nogil=True) runs without Python's lock, so they do run at the same
 
 import contextlib
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 from threadpoolctl import ThreadpoolController
+
+# Images per forward pass in predict and evaluate. Small pieces keep each layer's im2col
+# matrix in cache. Measured at batch_size=1000 on 2 threads, alternating in one process
+# (medians of 12 rounds): pieces of 16 images ~13,800 images/s, 32 ~12,200, 64 ~10,400; on
+# one thread, one 1,000-image pass gave ~6,000.
+INFERENCE_PIECE = 16
+
+
+def batch_outputs(model, x, batch_size, logits=False):
+    """The inference output of ``model`` for images x (N, H, W, C), one batch of
+    ``batch_size`` images after another: an iterator over arrays (n, ...) in order.
+
+    Each batch runs in pieces of at most INFERENCE_PIECE images on ``model.workers`` threads,
+    each thread with its own replica of the model; the pieces of every batch are handed out
+    at once, so the threads never wait while the caller handles a batch (its callbacks).
+    ``logits``: the scores before a final softmax (Network.forward).
+    """
+    step = min(batch_size, INFERENCE_PIECE)
+    batches = [(start, min(start + batch_size, len(x))) for start in range(0, len(x), batch_size)]
+    pieces = [(start, min(start + step, stop)) for first, stop in batches
+              for start in range(first, stop, step)]
+    replicas = threading.local()
+
+    def forward(piece):
+        if not hasattr(replicas, "model"):
+            replicas.model = model.replica()
+        start, stop = piece
+        return replicas.model.forward(x[start:stop], training=False, logits=logits)
+
+    ends = iter([stop for _, stop in batches])
+    batch_end, done = next(ends), []
+    with one_blas_thread():
+        for (_, stop), out in zip(pieces, map_in_threads(forward, pieces, model.workers),
+                                  strict=True):
+            done.append(out)
+            if stop == batch_end:  # the batch's last piece
+                yield done[0] if len(done) == 1 else np.concatenate(done)
+                batch_end, done = next(ends, None), []
 
 
 def default_workers():

@@ -1,34 +1,39 @@
-"""The training loop behind Sequential.fit: epochs of shuffled batches, validation, callbacks.
+"""The loops behind Sequential.fit, evaluate and predict: epochs of shuffled batches,
+validation, and the callbacks' moments, in Keras's order.
 
-    for epoch in range(epochs):
-        order = a new shuffle of the training images
+    for epoch in range(initial_epoch, epochs):
+        on_epoch_begin(epoch)
+        order = a new shuffle of the training images (model.training_rng)
         for each batch of batch_size images in that order:
+            on_train_batch_begin(batch)
             loss, probs = model.train_step(x[batch], y[batch])   (model.py: one optimizer step)
-            running loss and accuracy -> progress bar and on_batch_end
-        val_loss, val_accuracy on the validation images, if any
+            on_train_batch_end(batch, running means of the loss and metrics in the epoch)
+        val_loss, val_accuracy = evaluate(the validation images)  (the test moments)
         on_epoch_end(epoch, logs): History records, EarlyStopping may set model.stop_training
 ``validation_split`` keeps the last fraction of the data for validation, before shuffling, as
-Keras does. Ctrl-C stops after the current batch and keeps the weights and the finished epochs.
+Keras does. Ctrl-C stops before the next batch and keeps the weights and the finished epochs
+(interrupts.py).
 """
 
-import signal
-import threading
 import time
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from tinycnn.callbacks import History
+from tinycnn import parallel
+from tinycnn.callbacks import CallbackList, History
+from tinycnn.interrupts import StopOnCtrlC
 from tinycnn.layers.shapes import positive_int
-
-VALIDATION_BATCH = 256  # images per validation forward call (predict runs them in pieces)
+from tinycnn.metrics import accuracy
 
 
 def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
-        callbacks=None, verbose=1, shuffle=True, seed=None):
+        callbacks=None, verbose=1, shuffle=True, seed=None, initial_epoch=0,
+        validation_batch_size=None):
     """Train ``model`` (compiled) on prepared x, y; returns the History. See Sequential.fit."""
     epochs = positive_int(epochs, "fit epochs")
     batch_size = positive_int(batch_size, "fit batch_size")
+    initial_epoch = _initial_epoch(initial_epoch, epochs)
     (x, y), validation = split_validation(model, x, y, validation_split, validation_data)
 
     rng = model.training_rng if seed is None else np.random.default_rng(seed)
@@ -36,46 +41,59 @@ def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_d
         if hasattr(layer, "rng"):  # Dropout draws its masks from the same stream
             layer.rng = rng
     history = History()
-    all_callbacks = [history, *(callbacks or [])]
-    for callback in all_callbacks:
-        callback.set_model(model)
+    callbacks = CallbackList([history, *(callbacks or [])], model, verbose=verbose,
+                             epochs=epochs, steps=-(-len(x) // batch_size))
     model.stop_training = False
     model.history = history
 
+    logs = None
     with StopOnCtrlC() as interrupt:
-        for callback in all_callbacks:
-            callback.on_train_begin()
-        for epoch in range(epochs):
-            for callback in all_callbacks:
-                callback.on_epoch_begin(epoch)
+        callbacks.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            if interrupt.requested:  # during the last validation or checkpoint
+                print(f"Interrupted after epoch {epoch}: training stopped; the weights and "
+                      "the history of the finished epochs are kept.")
+                break
+            callbacks.on_epoch_begin(epoch)
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
             bar = tqdm(total=-(-len(x) // batch_size), desc=f"Epoch {epoch + 1}/{epochs}",
                        unit="batch", disable=verbose != 1, dynamic_ncols=True)
             started = time.perf_counter()
-            logs, batches = train_epoch(model, x, y, order, batch_size, bar, all_callbacks,
-                                        interrupt)
+            epoch_logs, batches = train_epoch(model, x, y, order, batch_size, bar, callbacks,
+                                              interrupt)
             if interrupt.requested:
                 bar.close()
                 print(f"Interrupted in epoch {epoch + 1} after batch {batches}: training "
                       "stopped; the weights and the history of the finished epochs are kept.")
                 break
             if validation is not None:
-                val_loss, val_accuracy = model.evaluate_prepared(*validation, VALIDATION_BATCH)
-                logs["val_loss"] = val_loss
-                if model.metrics:
-                    logs["val_accuracy"] = val_accuracy
-            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=True)
+                val_logs = evaluate(model, *validation, validation_batch_size or batch_size,
+                                    callbacks)
+                epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            bar.set_postfix({k: f"{v:.4f}" for k, v in epoch_logs.items()}, refresh=True)
             bar.close()
             if verbose == 2:
                 print(f"Epoch {epoch + 1}/{epochs} - {time.perf_counter() - started:.0f}s - "
-                      f"{format_logs(logs)}")
-            for callback in all_callbacks:
-                callback.on_epoch_end(epoch, logs)
+                      f"{format_logs(epoch_logs)}")
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            model.epochs_trained += 1
+            logs = epoch_logs
             if model.stop_training:
                 break
-        for callback in all_callbacks:
-            callback.on_train_end()
+        callbacks.on_train_end(logs)
     return history
+
+
+def _initial_epoch(initial_epoch, epochs):
+    if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) \
+            or initial_epoch < 0:
+        raise ValueError(f"fit initial_epoch: expected an int >= 0, got {initial_epoch!r}")
+    if initial_epoch >= epochs:
+        raise ValueError(
+            f"fit: initial_epoch={initial_epoch} and epochs={epochs} train no epoch: as in "
+            f"Keras, epochs is the epoch to stop at, not how many to train (for 2 more: "
+            f"initial_epoch={initial_epoch}, epochs={initial_epoch + 2})")
+    return int(initial_epoch)
 
 
 def split_validation(model, x, y, validation_split, validation_data):
@@ -96,25 +114,84 @@ def split_validation(model, x, y, validation_split, validation_data):
 
 
 def train_epoch(model, x, y, order, batch_size, bar, callbacks, interrupt):
-    """One pass over the batches of ``order``: (mean loss and accuracy, batches done)."""
-    loss_sum = hits = seen = 0.0
+    """One pass over the batches of ``order``: (the epoch's logs, batches done)."""
+    running = RunningLogs(model.metrics)
+    done = 0
     for step, start in enumerate(range(0, len(order), batch_size)):
+        if interrupt.requested:
+            break
+        callbacks.on_train_batch_begin(step)
         batch = order[start:start + batch_size]
         loss, probs = model.train_step(x[batch], y[batch])
-        loss_sum += loss * len(batch)
-        hits += np.sum(np.argmax(probs, axis=1) == class_ids(y[batch]))
-        seen += len(batch)
-        logs = {"loss": loss_sum / seen}
-        if model.metrics:
-            logs["accuracy"] = hits / seen
+        running.add(loss, probs, y[batch])
+        logs = running.logs()
+        done += 1
         bar.update(1)
         if step % 20 == 0:  # refreshing the bar's numbers every batch would cost time
             bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
-        for callback in callbacks:
-            callback.on_batch_end(step, {**logs, "batch_loss": loss})
-        if interrupt.requested or model.stop_training:
+        callbacks.on_train_batch_end(step, logs)
+        if model.stop_training:
             break
-    return {name: float(value) for name, value in logs.items()}, step + 1
+    return running.logs(), done
+
+
+def evaluate(model, x, y, batch_size, callbacks, verbose=False):
+    """The loss and metrics of ``model`` on prepared (x, y), batch after batch, with the test
+    moments for ``callbacks`` (a CallbackList): the logs {"loss": ..., metric: ...}."""
+    running = RunningLogs(model.metrics)
+    model.stop_evaluating = False
+    callbacks.on_test_begin()
+    batches = parallel.batch_outputs(model, x, batch_size, logits=True)
+    for step, scores in enumerate(progress(batches, verbose, "Evaluate", -(-len(x) // batch_size))):
+        callbacks.on_test_batch_begin(step)
+        labels = y[step * batch_size:step * batch_size + len(scores)]
+        running.add(model.loss_of(scores, labels), model.probabilities(scores), labels)
+        callbacks.on_test_batch_end(step, running.logs())
+        if model.stop_evaluating:
+            batches.close()
+            break
+    logs = running.logs()
+    callbacks.on_test_end(logs)
+    return logs
+
+
+def predict(model, x, batch_size, callbacks, verbose=False):
+    """The output of ``model`` for prepared images x, batch after batch, with the predict
+    moments for ``callbacks`` (a CallbackList)."""
+    outputs = []
+    model.stop_predicting = False
+    callbacks.on_predict_begin()
+    batches = parallel.batch_outputs(model, x, batch_size)
+    for step, out in enumerate(progress(batches, verbose, "Predict", -(-len(x) // batch_size))):
+        callbacks.on_predict_batch_begin(step)
+        outputs.append(out)
+        callbacks.on_predict_batch_end(step, {"outputs": out})
+        if model.stop_predicting:
+            batches.close()
+            break
+    callbacks.on_predict_end()
+    return np.concatenate(outputs)
+
+
+class RunningLogs:
+    """Running means over the batches so far, weighted by batch size, as Keras logs them:
+    "loss", then each metric under its compile name (every metric tinycnn knows is an
+    accuracy)."""
+
+    def __init__(self, metric_names):
+        self.metric_names = list(metric_names)
+        self.loss_sum = self.hits = self.seen = 0.0
+
+    def add(self, loss, probs, y):
+        """loss: the batch's mean loss; probs (n, K); y: (n,) class ids or (n, K) targets."""
+        self.loss_sum += loss * len(probs)
+        self.hits += accuracy(y, probs) * len(probs)
+        self.seen += len(probs)
+
+    def logs(self):
+        logs = {"loss": float(self.loss_sum / self.seen)}
+        logs.update({name: float(self.hits / self.seen) for name in self.metric_names})
+        return logs
 
 
 def verbosity(verbose):
@@ -133,32 +210,9 @@ def format_logs(logs):
 
 def progress(iterable, verbose, desc="Predict", total=None):
     """``iterable`` with a progress bar when verbose (predict and evaluate)."""
-    return tqdm(iterable, desc=desc, unit="chunk", disable=not verbose, total=total)
+    return tqdm(iterable, desc=desc, unit="batch", disable=not verbose, total=total)
 
 
 def class_ids(y):
     """(N,) class ids from class ids or from one-hot targets (N, K)."""
     return y if y.ndim == 1 else np.argmax(y, axis=1)
-
-
-class StopOnCtrlC:
-    """While active, the first Ctrl-C only sets ``requested`` (fit stops after the batch);
-    a second one interrupts at once. Signals can only be caught in the main thread."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-
-    def _handler(self, signum, frame):
-        self.requested = True
-        signal.signal(signal.SIGINT, self._previous)
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False

@@ -124,7 +124,7 @@ def _loss_and_dead_relus(model, x, y, layers, column="dead_at_start"):
             values = len(x) * math.prod(leaves[index].output_shape)
             layers[index].update(relu_units=ever.size, zeros=zeros[index] / values)
     dead = {index: float((~ever).mean()) for index, ever in fired.items()}
-    return model.loss(np.concatenate(outputs), y), dead
+    return model.loss(y, np.concatenate(outputs)), dead
 
 
 def _dead_relu_check(model, layers, at_start, after, count):
@@ -260,7 +260,7 @@ def _overfit_check(model, x, y, steps):
             break
         first_loss = step.loss if first_loss is None else first_loss
         probs = forward(leaves, x)
-        accuracy, loss = float((probs.argmax(axis=1) == labels).mean()), model.loss(probs, y)
+        accuracy, loss = float((probs.argmax(axis=1) == labels).mean()), model.loss(y, probs)
         if accuracy >= OVERFIT_ACCURACY and loss <= target:
             break
     steps["overfit run"] = (taken, problem)

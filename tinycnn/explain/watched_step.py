@@ -2,7 +2,7 @@
 
 The same step as ``Sequential.train_step`` (model.py), one pass over the batch:
     forward    out = layer(out) for every layer, training=True     is each output finite?
-    loss       L = loss(probs, y);  dz = dL/dz at the logits
+    loss       L = loss(y, z) from the logits z;  dz = dL/dz = (softmax(z) - y) / N
     backward   dout = layer.backward(dout), last layer to first     is each dL/dx finite,
                                                                     and each layer's grads?
     update     optimizer.step(params, grads)                        is every weight finite?
@@ -10,8 +10,8 @@ It stops at the first array that holds a NaN or an infinity and names it: which 
 layer. That is the question to ask when a loss turns into NaN: an overflow starts in one
 place (a layer's output grows past float32's 3.4e38, an exp overflows, a gradient explodes)
 and spreads to everything after it, so the first place it shows is where to look. Cross-
-entropy clips probabilities, so the loss alone can stay finite while the logits are already
-infinite; the layer outputs show it first.
+entropy read from probabilities clips them, so a loss can stay finite while the logits are
+already infinite; the layer outputs show it first.
 
 Shapes: x (N, H, W, C); y (N,) class ids or (N, K) targets; probs (N, K).
 """
@@ -22,6 +22,7 @@ import numpy as np
 
 from tinycnn.explain.leaves import leaf_layers
 from tinycnn.explain.logits import logit_layers
+from tinycnn.layers.activations import softmax
 
 
 class Problem(NamedTuple):
@@ -58,27 +59,28 @@ def watched_step(model, x, y):
 
 def _step(model, x, y):
     # The layers that compute, a model used as a layer opened up (leaves.py): the first one
-    # to overflow is named even inside it, and the optimizer moves their own arrays.
+    # to overflow is named even inside it, and the optimizer moves their own arrays. The
+    # forward pass stops at the logits (logits.py), which the loss reads as fit does.
     layers = leaf_layers(model)
-    out = x
-    for layer in layers:
-        out = layer.forward(out, training=True)
-        if not np.isfinite(out).all():
-            return Step(None, None, Problem("forward", layer, "the output"))
-    loss = model.loss(out, y)
-    dout = model.loss.gradient_wrt_logits(out, y)
     with logit_layers(model) as below_softmax:
+        out = x
+        for layer in below_softmax:
+            out = layer.forward(out, training=True)
+            if not np.isfinite(out).all():
+                return Step(None, None, Problem("forward", layer, "the output"))
+        loss, probs = model.loss.of_logits(y, out), softmax(out)
+        dout = model.loss.gradient_wrt_logits(y, probs)
         for layer in reversed(below_softmax):
             dout = layer.backward(dout)
             for key, grad in layer.grads.items():
                 if not np.isfinite(grad).all():
-                    return Step(loss, out, Problem("backward", layer, f"grads[{key!r}]"))
+                    return Step(loss, probs, Problem("backward", layer, f"grads[{key!r}]"))
             if dout is not None and not np.isfinite(dout).all():
-                return Step(loss, out, Problem("backward", layer, "dL/dx"))
-    model.optimizer.step([layer.params for layer in layers], [layer.grads for layer in layers],
-                         [layer.name for layer in layers])
+                return Step(loss, probs, Problem("backward", layer, "dL/dx"))
+    model.optimizer.step([layer.trainable_params for layer in layers],
+                         [layer.grads for layer in layers], [layer.name for layer in layers])
     for layer in layers:
         for key, value in layer.params.items():
             if not np.isfinite(value).all():
-                return Step(loss, out, Problem("update", layer, f"params[{key!r}]"))
-    return Step(loss, out, None)
+                return Step(loss, probs, Problem("update", layer, f"params[{key!r}]"))
+    return Step(loss, probs, None)

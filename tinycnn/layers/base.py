@@ -7,8 +7,11 @@ A layer's life:
     dx = layer.backward(dout)          # returns dL/dx and overwrites layer.grads
 
 Three dicts of arrays, none with the batch axis N in its shapes:
-    params  what the optimizer trains (W, b; BatchNorm's gamma and beta)
-    grads   dL/dparams after backward: the same keys and shapes as params
+    params  what the optimizer trains (W, b; BatchNorm's gamma and beta), unless the layer is
+            frozen: ``layer.trainable = False`` (as in Keras) leaves them where they are, while
+            dL/dx still flows through the layer
+    grads   dL/dparams after backward: the same keys and shapes as params; every backward
+            must write each of them (fit names the layer and the key of one it did not)
     state   what the layer keeps that is NOT trained by gradients (BatchNorm's moving mean and
             variance): created in build, changed by forward(training=True), saved and loaded
             with the params, never seen by the optimizer
@@ -30,6 +33,13 @@ import copy
 import numpy as np
 
 from tinycnn.kernels import NUMBA, get_kernels
+
+
+def flag(value, what):
+    """A True/False setting as a bool; anything else (a string "False" is truthy) is an error."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what}: expected True or False, got {value!r}")
+    return bool(value)
 
 
 class Layer:
@@ -71,7 +81,7 @@ class Layer:
         dtype = np.dtype(dtype)
         self.params = self._create_params(input_shape, rng, dtype)
         self.state = self._create_state(input_shape, dtype)
-        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self.grads = {}  # backward writes them; a zero here would hide one it forgot
         self.input_shape, self.output_shape = input_shape, output_shape
         self._cache = None
         return self
@@ -102,10 +112,27 @@ class Layer:
 
     def count_params(self):
         """Every number the layer holds, trained or not (Keras's Param # column)."""
-        return self.count_trainable_params() + int(sum(v.size for v in self.state.values()))
+        return (int(sum(value.size for value in self.params.values()))
+                + int(sum(value.size for value in self.state.values())))
 
     def count_trainable_params(self):
-        return int(sum(value.size for value in self.params.values()))
+        return int(sum(value.size for value in self.trainable_params.values()))
+
+    @property
+    def trainable(self):
+        """False freezes the layer (Keras's ``layer.trainable = False``): the optimizer leaves
+        its params alone and summary counts them as non-trainable; dL/dx still flows through
+        it, and a frozen BatchNormalization normalises with its moving statistics."""
+        return self.__dict__.get("_trainable", True)  # a subclass may skip our __init__
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = flag(value, f"{self} trainable")
+
+    @property
+    def trainable_params(self):
+        """The params the optimizer moves: all of them, or none when the layer is frozen."""
+        return self.params if self.trainable else {}
 
     def use_kernels(self, name):
         """Switch this layer to the "numba" kernels or to their "numpy" twins."""

@@ -47,6 +47,16 @@ class Dense(Layer):
         self._cache = (x, out)
         return out
 
+    def forward_preactivation(self, x, training=False):
+        """x: (N, D) -> z = x @ W + b: (N, U), the activation left out: under a softmax these
+        are the logits, which a loss reads stably (Sequential.train_step).
+        backward_from_preactivation(dz) follows it."""
+        self._check_input(x)
+        z = x @ self.params["W"]
+        z += self.params["b"]
+        self._cache = (x, None)
+        return z
+
     def backward(self, dout):
         """dout: (N, U) -> dx: (N, D); fills grads "W" (D, U) and "b" (U,)."""
         _, out = self._cached()
