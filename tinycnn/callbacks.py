@@ -121,13 +121,14 @@ class CallbackList:
 
 
 def _check_callback(callback):
-    """A Callback whose every on_..._begin/on_..._end method is one tinycnn calls."""
+    """A Callback whose every on_... method is a moment tinycnn calls (a typo such as
+    on_epoch_ends would otherwise never run, without a word)."""
     if not isinstance(callback, Callback):
         raise TypeError(f"callbacks: expected instances of tinycnn.callbacks.Callback (or "
                         f"keras.callbacks.Callback from tinycnn.keras), got {callback!r}")
     for name in dir(type(callback)):
-        if name.startswith("on_") and name.endswith(("_begin", "_end")) \
-                and name not in MOMENTS:
+        if name.startswith("on_") and name not in MOMENTS \
+                and callable(getattr(callback, name)):
             raise TypeError(
                 f"callback {type(callback).__name__} defines {name}, a moment tinycnn (and "
                 f"Keras) never calls, so it would never run; the moments are: "

@@ -52,8 +52,9 @@ def deferred():
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if frames:
-        if callable(previous):
-            previous(signal.SIGINT, frames[0])
-        elif previous != signal.SIG_IGN:
+    for frame in frames:  # each as if it came now: a first asks fit to stop, a second raises
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        elif handler != signal.SIG_IGN:
             raise KeyboardInterrupt

@@ -36,7 +36,9 @@ from tinycnn.layers.base import Layer
 class BatchNormalization(Layer):
     """BatchNormalization(momentum=0.99, epsilon=1e-3), Keras's defaults."""
 
-    mixes_batch = True  # training normalises with the whole batch's statistics
+    @property
+    def mixes_batch(self):
+        return self.trainable  # training normalises with the whole batch's statistics
 
     def __init__(self, momentum=0.99, epsilon=1e-3, name=None, input_shape=None):
         super().__init__(name=name, input_shape=input_shape)
@@ -65,8 +67,11 @@ class BatchNormalization(Layer):
                 "moving_variance": np.ones(channels, dtype)}
 
     def forward(self, x, training=False):
-        """x: (N, ..., C) -> out: the same shape."""
+        """x: (N, ..., C) -> out: the same shape. A frozen layer (trainable False) runs in
+        inference mode even while the model trains, as in Keras: fine-tuning a network leaves
+        the statistics it learnt alone."""
         self._check_input(x)
+        training = training and self.trainable
         rows = x.reshape(-1, x.shape[-1])  # (M, C): one column per channel
         if training:
             mean = self._column_sums(rows) / len(rows)
