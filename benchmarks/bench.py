@@ -259,7 +259,7 @@ def _time_layers(model, x, y, steps, forward, backward):
             out = layer.forward(out, training=True)
             forward[layer.name] += time.perf_counter() - start
         start = time.perf_counter()
-        dout = model.loss.gradient_wrt_logits(out, y)
+        dout = model.loss.gradient_wrt_logits(y, out)  # out: the probabilities
         dout = model.layers[-1].backward_from_preactivation(dout)
         backward[model.layers[-1].name] += time.perf_counter() - start
         for layer in reversed(model.layers[:-1]):

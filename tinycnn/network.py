@@ -14,7 +14,8 @@ import numpy as np
 
 from tinycnn.kernels import NUMBA, get_kernels
 from tinycnn.layers.activation import Activation
-from tinycnn.layers.base import Layer, flag
+from tinycnn.layers.base import Layer
+from tinycnn.layers.shapes import flag
 from tinycnn.summary import summary_text
 
 

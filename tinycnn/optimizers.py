@@ -16,13 +16,30 @@ import numbers
 import numpy as np
 
 from tinycnn.kernels import NUMBA
+from tinycnn.layers.shapes import flag
+
+
+def positive(value, what):
+    """``value`` as a float > 0, or a ValueError naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{what}: expected a number > 0, got {value!r}")
+    return float(value)
+
+
+def fraction(value, what):
+    """``value`` as a float in [0, 1), or a ValueError naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"{what}: expected a number in [0, 1), got {value!r}")
+    return float(value)
 
 
 class Optimizer:
+    """Base class. ``slots``: the names of the state arrays it keeps for each parameter."""
+
+    slots = ()
+
     def __init__(self, learning_rate):
-        if not isinstance(learning_rate, numbers.Real) or not learning_rate > 0:
-            raise ValueError(f"learning_rate: expected a number > 0, got {learning_rate!r}")
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = positive(learning_rate, "learning_rate")
         self.iterations = 0
         self.state = {}
         self.kernels = NUMBA  # or tinycnn.kernels.NUMPY, the plain twins
@@ -64,13 +81,12 @@ def check_gradients(params, grads, layer_name):
 
 class SGD(Optimizer):
     name = "sgd"
+    slots = ("velocity",)
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD momentum: expected a number in [0, 1), got {momentum!r}")
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.momentum = fraction(momentum, "SGD momentum")
+        self.nesterov = flag(nesterov, "SGD nesterov")
 
     def _update(self, key, p, g):
         if self.momentum == 0:
@@ -90,10 +106,13 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     name = "adam"
+    slots = ("m", "v")
 
     def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         super().__init__(learning_rate)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1 = fraction(beta_1, "Adam beta_1")
+        self.beta_2 = fraction(beta_2, "Adam beta_2")
+        self.epsilon = positive(epsilon, "Adam epsilon")
 
     def step(self, params, grads, names=None):
         t = self.iterations + 1

@@ -49,7 +49,7 @@ def check_fits(x, dtype, what):
     """Refuse finite values that ``dtype`` cannot hold: the cast would make them inf (1e39
     from float64 into float32), and every number computed from them NaN, with no error."""
     limit = float(np.finfo(dtype).max)  # a Python float: comparing with it casts nothing
-    if x.size == 0 or np.finfo(x.dtype).max <= limit:
+    if x.size == 0 or float(np.finfo(x.dtype).max) <= limit:
         return  # nothing, or a float no wider than dtype: nothing to overflow
     largest = max(float(x.max()), -float(x.min()))  # |x| without a temporary copy of x
     if largest > limit:

@@ -3,7 +3,8 @@
 The check-up trains, breaks and measures a model; it does all of that on a copy, so the
 caller's model, its optimizer and its history stay exactly as they were. The copy is rebuilt
 the way ``load_model`` rebuilds a saved model:
-    layers      type(layer)(**layer.get_config()): new objects with the same settings and names
+    layers      type(layer)(**layer.get_config()): new objects with the same settings and names,
+                frozen where the original is (trainable False)
     model       the same class, name, seed and dtype, built for the same input shape
     weights     set_weights(model.get_weights()): params and state (BatchNorm's statistics)
     compile     the same loss, metrics and optimizer settings (optimizer_from_config), with a
@@ -41,8 +42,10 @@ def _copy_layer(layer, dtype):
     if inner is not None:  # a model used as a layer (NestedNetwork): copy the model, wrap it
         return type(layer)(_copy_network(inner, dtype))
     try:
-        return type(layer)(**layer.get_config())
+        twin = type(layer)(**layer.get_config())
     except TypeError as error:
         raise TypeError(
             f"cannot copy layer {layer.name!r} ({type(layer).__name__}): its get_config() "
             f"does not give back its constructor's arguments ({error})") from error
+    twin.trainable = layer.trainable  # a frozen layer stays frozen in the check-up's runs
+    return twin

@@ -33,13 +33,7 @@ import copy
 import numpy as np
 
 from tinycnn.kernels import NUMBA, get_kernels
-
-
-def flag(value, what):
-    """A True/False setting as a bool; anything else (a string "False" is truthy) is an error."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{what}: expected True or False, got {value!r}")
-    return bool(value)
+from tinycnn.layers.shapes import flag
 
 
 class Layer:

@@ -2,6 +2,8 @@
 
 import numbers
 
+import numpy as np
+
 
 def positive_int(value, what):
     """``value`` as an int >= 1 (NumPy integers too), or a ValueError naming ``what``."""
@@ -41,3 +43,10 @@ def strides_or_alias(strides, stride, layer, default):
         raise ValueError(f"{layer}: expected strides or its older name stride, not both, got "
                          f"strides={strides!r} and stride={stride!r}")
     return pair
+
+
+def flag(value, what):
+    """A True/False setting as a bool; anything else (a string "False" is truthy) is an error."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what}: expected True or False, got {value!r}")
+    return bool(value)

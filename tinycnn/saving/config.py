@@ -19,15 +19,15 @@ version 2 (version 1, what tinycnn wrote before, lacks the keys marked 2):
                      "epochs_trained": int >= 0}
 
 A layer's own arguments are checked by its constructor (expected.py builds every layer); the
-loss and optimizer settings by theirs, by the ranges below and by a round trip through
+loss and optimizer settings by theirs (which check their ranges) and by a round trip through
 ``get_config``, so that "from_logits": "yes" cannot turn into True on the way.
 """
 
 import json
 import math
-import numbers
 
 from tinycnn.losses import LOSSES, loss_from_config
+from tinycnn.metrics import ACCURACY_NAMES
 from tinycnn.optimizers import OPTIMIZERS, optimizer_from_config
 from tinycnn.saving.errors import ModelFileError
 
@@ -41,16 +41,6 @@ LARGEST_INT = 2**63  # iterations, epochs, input sizes: what NumPy's int64 can h
 _TOP_KEYS = {1: {"format", "version", "name", "seed", "input_shape", "layers", "compile"},
              2: {"format", "version", "name", "seed", "input_shape", "dtype", "layers",
                  "compile", "training"}}
-
-# Optimizer settings and their ranges (some optimizers, Adam among them, take any beta).
-_OPTIMIZER_RANGES = {
-    "learning_rate": ("a number > 0", lambda v: v > 0),
-    "momentum": ("a number in [0, 1)", lambda v: 0 <= v < 1),
-    "beta_1": ("a number in [0, 1)", lambda v: 0 <= v < 1),
-    "beta_2": ("a number in [0, 1)", lambda v: 0 <= v < 1),
-    "epsilon": ("a number > 0", lambda v: v > 0),
-}
-
 
 class _Invalid(Exception):
     """A key of the config that is missing or has the wrong type or value."""
@@ -171,29 +161,23 @@ def _compile(settings):
     if isinstance(loss, str):  # version 1 files may name the loss only
         _choice(loss, "compile.loss", sorted(LOSSES))
     else:
-        _settings(loss, "compile.loss", LOSSES, loss_from_config, ranges={})
+        _settings(loss, "compile.loss", LOSSES, loss_from_config)
     metrics = settings["metrics"]
     if not isinstance(metrics, list):
         raise _Invalid("compile.metrics", f"expected a list, got {_short(metrics)}")
     for index, metric in enumerate(metrics):
-        _choice(metric, f"compile.metrics[{index}]", ["accuracy"])  # compile's own name for it
-    _settings(settings["optimizer"], "compile.optimizer", OPTIMIZERS, optimizer_from_config,
-              ranges=_OPTIMIZER_RANGES)
+        _choice(metric, f"compile.metrics[{index}]", sorted(ACCURACY_NAMES))
+    _settings(settings["optimizer"], "compile.optimizer", OPTIMIZERS, optimizer_from_config)
     _int(settings["iterations"], "compile.iterations")
 
 
-def _settings(settings, where, registry, from_config, ranges):
-    """A loss's or an optimizer's {"name": ..., setting: value}: a known name, numbers in
-    range, and each value exactly what the object built from them gives back."""
+def _settings(settings, where, registry, from_config):
+    """A loss's or an optimizer's {"name": ..., setting: value}: a known name, values its
+    constructor takes (it checks their ranges), and each value exactly what the object built
+    from them gives back."""
     if not isinstance(settings, dict):
         raise _Invalid(where, f"expected an object, got {_short(settings)}")
     _choice(settings.get("name"), f"{where}.name", sorted(registry))
-    for key, value in settings.items():
-        if key in ranges:
-            meaning, in_range = ranges[key]
-            if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                    or not in_range(value)):
-                raise _Invalid(f"{where}.{key}", f"expected {meaning}, got {_short(value)}")
     try:
         rebuilt = from_config(settings).get_config()
     except (ValueError, TypeError) as error:

@@ -23,13 +23,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tinycnn.optimizers import OPTIMIZERS
 from tinycnn.saving.config import model_dtype
 from tinycnn.saving.errors import ModelFileError
 from tinycnn.saving.rebuild import new_layer
 
 MIN_LONGEST_AXIS = 2**20  # an axis of a million values: any real image or layer fits
-# The state each optimizer keeps per parameter (its _slot calls in optimizers.py).
-OPTIMIZER_SLOTS = {"sgd": ("velocity",), "adam": ("m", "v")}
 
 
 class ArraySpec(NamedTuple):
@@ -67,7 +66,7 @@ def optimizer_arrays(config, expected):
     array of its shape per slot of the optimizer (none before its first step)."""
     if config["compile"] is None:
         return {}
-    slots = OPTIMIZER_SLOTS[config["compile"]["optimizer"]["name"]]
+    slots = OPTIMIZERS[config["compile"]["optimizer"]["name"]].slots
     return {f"optimizer/{slot}/{name.removeprefix('params/')}": spec
             for name, spec in expected.items() if name.startswith("params/") for slot in slots}
 

@@ -1,0 +1,494 @@
+"""Keras's semantics, or an error that names what is not supported (issue 17, items 1-10).
+
+Reference values marked "Keras 3.15.1" were printed by real Keras (TensorFlow 2.21 backend) for
+the same inputs and weights; the others come from the formulas, computed here in float64.
+"""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import tinycnn as tc
+from tinycnn import keras
+from tinycnn.callbacks import Callback, CSVLogger
+from tinycnn.layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D
+from tinycnn.losses import (
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    categorical_crossentropy,
+    sparse_categorical_crossentropy,
+)
+from tinycnn.optimizers import SGD
+
+
+def data(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 6, 6, 1)).astype(np.float32), rng.integers(0, 3, n)
+
+
+def small_model(seed=0, metrics=("accuracy",), optimizer="adam", dropout=False):
+    layers = [Conv2D(3, 3, activation="relu", input_shape=(6, 6, 1)), BatchNormalization(),
+              Flatten(), *([Dropout(0.3)] if dropout else []), Dense(3, activation="softmax")]
+    model = tc.Sequential(layers, seed=seed)
+    model.compile(optimizer=optimizer, metrics=list(metrics))
+    return model
+
+
+def same_weights(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
+
+
+# ---- 1. losses are called (y_true, y_pred) ------------------------------------------------------
+PROBS = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.25, 0.25, 0.5]])
+LABELS = np.array([0, 1, 2])
+
+
+def test_loss_objects_take_the_targets_first():
+    expected = -np.mean(np.log(PROBS[np.arange(3), LABELS]))  # 0.5202
+    assert CategoricalCrossentropy()(np.eye(3)[LABELS], PROBS) == pytest.approx(expected)
+    assert SparseCategoricalCrossentropy()(LABELS, PROBS) == pytest.approx(expected)
+    assert keras.losses.SparseCategoricalCrossentropy()(LABELS, PROBS) == pytest.approx(expected)
+
+
+def test_the_loss_functions_give_one_loss_per_example_as_keras_documents():
+    # Keras's own docstring examples and their printed results.
+    np.testing.assert_allclose(
+        keras.losses.sparse_categorical_crossentropy(
+            np.array([1, 2]), np.array([[0.05, 0.95, 0], [0.1, 0.8, 0.1]])),
+        [0.0513, 2.303], atol=5e-4)
+    b = np.array([[.9, .05, .05], [.05, .89, .06], [.05, .01, .94]])
+    np.testing.assert_allclose(categorical_crossentropy(np.eye(3), b),
+                               [0.10536, 0.11653, 0.06188], atol=5e-6)
+    np.testing.assert_allclose(sparse_categorical_crossentropy(LABELS, PROBS),
+                               -np.log(PROBS[np.arange(3), LABELS]))
+
+
+@pytest.mark.parametrize("loss, y_true", [
+    (SparseCategoricalCrossentropy(), LABELS),
+    (CategoricalCrossentropy(), np.eye(3)[LABELS]),
+])
+def test_arguments_in_the_wrong_order_are_an_error(loss, y_true):
+    with pytest.raises(ValueError, match=r"y_true, y_pred|swapped|wrong order"):
+        loss(PROBS, y_true)
+
+
+def test_probabilities_are_clipped_and_normalised_as_keras_does():
+    p = np.array([[0.2, 0.3, 0.4], [1e-9, 0.5, 0.7]], np.float32)  # rows not summing to 1
+    # Keras 3.15.1: 8.902247428894043, 8.811086654663086, 1.4198987483978271
+    assert SparseCategoricalCrossentropy()(np.array([0, 0]), p) == pytest.approx(8.902247, 1e-6)
+    assert CategoricalCrossentropy()(np.eye(3)[[0, 0]], p) == pytest.approx(8.811087, 1e-6)
+    smooth = CategoricalCrossentropy(label_smoothing=0.1)
+    assert smooth(np.eye(3)[[0, 1]], p) == pytest.approx(1.419899, 1e-6)
+
+
+def test_reductions_sample_weights_and_unsupported_arguments():
+    losses = -np.log(PROBS[np.arange(3), LABELS])
+    assert SparseCategoricalCrossentropy(reduction="sum")(LABELS, PROBS) == pytest.approx(
+        losses.sum())
+    np.testing.assert_allclose(SparseCategoricalCrossentropy(reduction="none")(LABELS, PROBS),
+                               losses)
+    weighted = SparseCategoricalCrossentropy()(LABELS, PROBS, sample_weight=[1, 0, 2])
+    assert weighted == pytest.approx((losses[0] + 2 * losses[2]) / 3)
+    with pytest.raises(ValueError, match="ignore_class"):
+        SparseCategoricalCrossentropy(ignore_class=255)
+    with pytest.raises(ValueError, match="reduction"):
+        SparseCategoricalCrossentropy(reduction="average")
+    with pytest.raises(ValueError, match="axis"):
+        CategoricalCrossentropy(axis=1)
+
+
+def test_compile_takes_the_loss_functions_as_keras_does():
+    x, y = data()
+    by_function = small_model()
+    by_function.compile(loss=keras.losses.sparse_categorical_crossentropy, optimizer="adam")
+    by_name = small_model()
+    by_name.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    by_function.fit(x, y, epochs=1, verbose=0)
+    by_name.fit(x, y, epochs=1, verbose=0)
+    assert same_weights(by_function, by_name)
+
+
+# ---- 2. trainable = False -----------------------------------------------------------------------
+def test_a_frozen_layer_is_left_alone_while_the_layers_below_it_learn():
+    x, y = data()
+    model = small_model()
+    model.layers[1].trainable = False  # the BatchNormalization between the conv and the Dense
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    after = model.get_weights()
+    conv_w, conv_b, gamma, beta, mean, var, dense_w, dense_b = range(8)
+    for i in (gamma, beta, mean, var):  # its params, and (inference mode) its statistics
+        np.testing.assert_array_equal(before[i], after[i])
+    for i in (conv_w, conv_b, dense_w, dense_b):  # dL/dx flowed through it to the conv
+        assert not np.array_equal(before[i], after[i]), i
+    assert not any(key.startswith("1/") for slot in model.optimizer.state.values()
+                   for key in slot)  # no Adam moments for it
+
+
+def test_a_frozen_batchnorm_normalises_with_its_moving_statistics_while_training():
+    x, _ = data(8)
+    layer = BatchNormalization()
+    layer.build((6, 6, 1), np.random.default_rng(0))
+    layer.state["moving_mean"][...] = 0.3
+    layer.state["moving_variance"][...] = 2.0
+    layer.trainable = False
+    np.testing.assert_array_equal(layer.forward(x, training=True),
+                                  layer.forward(x, training=False))
+    assert layer.state["moving_mean"][0] == np.float32(0.3)
+    assert not layer.mixes_batch
+
+
+def test_summary_counts_frozen_weights_as_non_trainable_as_keras_does():
+    model = small_model()
+    model.layers[0].trainable = False
+    model.layers[1].trainable = False
+    text = model.summary(print_fn=None)
+    # Keras 3.15.1, the same model with its conv and batch norm frozen: 147 and 42.
+    assert "Trainable params: 147" in text and "Non-trainable params: 42" in text
+
+
+def test_freezing_a_whole_model_used_as_a_layer():
+    x, y = data()
+    base = tc.Sequential([Conv2D(3, 3, activation="relu", input_shape=(6, 6, 1)), Flatten()],
+                         seed=1)
+    base.trainable = False
+    model = tc.Sequential([base, Dense(3, activation="softmax")], seed=2)
+    model.compile(optimizer="adam")
+    before = [w.copy() for w in base.get_weights()]
+    head = model.layers[1].params["W"].copy()
+    model.fit(x, y, epochs=1, verbose=0)
+    for a, b in zip(before, base.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(head, model.layers[1].params["W"])
+    assert "Non-trainable params: 30" in model.summary(print_fn=None)
+    base.layers[0].trainable = True  # a layer may be set on its own again, as in Keras
+    assert model.layers[0].count_trainable_params() == 30
+
+
+def test_trainable_takes_only_true_or_false():
+    with pytest.raises(TypeError, match="trainable: expected True or False, got 'no'"):
+        Dense(2).trainable = "no"
+
+
+# ---- 3. a backward that forgot a gradient ---------------------------------------------------
+class ForgetsTheBias(Layer):
+    """out = x @ W + b, whose backward never writes grads['b']."""
+
+    def compute_output_shape(self, input_shape):
+        return (3,)
+
+    def _create_params(self, input_shape, rng, dtype):
+        return {"W": rng.normal(size=(input_shape[0], 3)).astype(dtype),
+                "b": np.zeros(3, dtype)}
+
+    def forward(self, x, training=False):
+        self._check_input(x)
+        self._cache = x
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dout):
+        self.grads["W"] = self._cached().T @ dout
+        return dout @ self.params["W"].T
+
+
+def test_a_gradient_the_backward_did_not_write_fails_fit_naming_layer_and_key():
+    x, y = data()
+    model = tc.Sequential([Flatten(input_shape=(6, 6, 1)), ForgetsTheBias(name="lazy"),
+                           keras.layers.Softmax()], seed=0)
+    model.compile(optimizer="sgd")
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(KeyError, match=r"lazy.*grads\['b'\]"):
+        model.fit(x, y, epochs=1, verbose=0)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+# ---- 4. the loss a model reports is Keras's ---------------------------------------------------
+def sure_and_wrong_model(from_logits=False):
+    """Every image gets logits (0, 0, 60): class 2 with probability 1 - 2e-26."""
+    dense = Dense(3, activation=None if from_logits else "softmax")
+    model = tc.Sequential([Flatten(input_shape=(6, 6, 1)), dense], seed=0)
+    model.compile(optimizer=SGD(1e-9), metrics=["accuracy"],
+                  loss=SparseCategoricalCrossentropy(from_logits=from_logits))
+    dense.params["W"][...] = 0
+    dense.params["b"][...] = [0, 0, 60]
+    return model
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_a_confident_mistake_counts_its_full_loss(from_logits):
+    x, _ = data(4)
+    y = np.zeros(4, int)  # the true class has probability e^-60
+    model = sure_and_wrong_model(from_logits)
+    # log-softmax: 60 + log(1 + 2 e^-60) = 60; clipped at 1e-7 it read 16.12 before.
+    assert model.evaluate(x, y)[0] == pytest.approx(60.0, rel=1e-6)
+    assert model.train_on_batch(x, y)[0] == pytest.approx(60.0, rel=1e-6)
+    history = model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y))
+    assert history.history["loss"][0] == pytest.approx(60.0, rel=1e-6)
+    assert history.history["val_loss"][0] == pytest.approx(60.0, rel=1e-6)
+    if not from_logits:  # probabilities a user passes in are still clipped, as in Keras
+        assert model.loss(y, model.predict(x)) == pytest.approx(-np.log(1e-7), rel=1e-4)
+
+
+# ---- 5. metrics keep the name given ----------------------------------------------------------
+def test_metrics_are_logged_under_the_name_given():
+    x, y = data()
+    model = small_model(metrics=["acc"])
+    history = model.fit(x, y, epochs=1, verbose=0, validation_split=0.25)
+    assert list(history.history) == ["loss", "acc", "val_loss", "val_acc"]
+    assert list(model.evaluate(x, y, return_dict=True)) == ["loss", "acc"]
+    assert list(model.train_on_batch(x, y, return_dict=True)) == ["loss", "acc"]
+
+
+def test_a_metric_name_survives_save_and_load(tmp_path):
+    x, y = data()
+    model = small_model(metrics=["sparse_categorical_accuracy"])
+    model.save(tmp_path / "m.npz")
+    loaded = tc.load_model(tmp_path / "m.npz")
+    assert list(loaded.evaluate(x, y, return_dict=True)) == ["loss", "sparse_categorical_accuracy"]
+
+
+@pytest.mark.parametrize("metrics, error, match", [
+    (["f1"], ValueError, "unknown metric 'f1'"),
+    (["categorical_accuracy"], ValueError, "one-hot"),
+    ("accuracy", TypeError, "list of names"),
+])
+def test_metrics_tinycnn_cannot_compute_are_refused_at_compile(metrics, error, match):
+    model = small_model()
+    with pytest.raises(error, match=match):
+        model.compile(metrics=metrics)
+
+
+# ---- 6. every callback moment, with Keras's logs ------------------------------------------------
+class Recorder(Callback):
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def _note(self, *call):
+        self.calls.append(call)
+
+    def on_train_begin(self, logs=None):
+        self._note("train_begin", logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._note("epoch_begin", epoch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._note("train_batch_end", batch, sorted(logs))
+
+    def on_test_begin(self, logs=None):
+        self._note("test_begin", logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._note("test_batch_end", batch, sorted(logs))
+
+    def on_test_end(self, logs=None):
+        self._note("test_end", sorted(logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._note("epoch_end", epoch, sorted(logs))
+
+    def on_train_end(self, logs=None):
+        self._note("train_end", sorted(logs))
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._note("predict_batch_end", batch, sorted(logs))
+
+
+def test_callbacks_are_called_at_keras_moments_in_keras_order():
+    x, y = data()
+    recorder = Recorder()
+    model = small_model(metrics=["acc"])
+    model.fit(x[:24], y[:24], batch_size=8, epochs=1, shuffle=False, verbose=0,
+              validation_data=(x[24:], y[24:]), callbacks=[recorder])
+    model.predict(x[:10], batch_size=8, callbacks=[recorder])
+    metrics, val = ["acc", "loss"], ["acc", "loss", "val_acc", "val_loss"]
+    # What Keras 3.15.1 called for the same fit and predict, in order:
+    assert recorder.calls == [
+        ("train_begin", {}), ("epoch_begin", 0, {}),
+        ("train_batch_end", 0, metrics), ("train_batch_end", 1, metrics),
+        ("train_batch_end", 2, metrics),
+        ("test_begin", {}), ("test_batch_end", 0, metrics), ("test_batch_end", 1, metrics),
+        ("test_end", metrics), ("epoch_end", 0, val), ("train_end", val),
+        ("predict_batch_end", 0, ["outputs"]), ("predict_batch_end", 1, ["outputs"]),
+    ]
+
+
+def test_callback_logs_hold_the_numbers_fit_evaluate_and_predict_report():
+    x, y = data()
+
+    class Logs(Callback):
+        def __init__(self):
+            super().__init__()
+            self.batch, self.test, self.outputs, self.old_name = None, None, [], 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            super().on_train_batch_end(batch, logs)  # Keras's older on_batch_end still runs
+            self.batch = logs
+
+        def on_batch_end(self, batch, logs=None):
+            self.old_name += 1
+
+        def on_test_end(self, logs=None):
+            self.test = logs
+
+        def on_predict_batch_end(self, batch, logs=None):
+            self.outputs.append(logs["outputs"])
+
+    seen = Logs()
+    model = small_model()
+    history = model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[seen])
+    assert seen.batch == {name: values[-1] for name, values in history.history.items()}
+    assert seen.old_name == 3 and seen.params == {"verbose": 0, "epochs": 1, "steps": 3}
+    results = model.evaluate(x, y, callbacks=[seen], return_dict=True)
+    assert seen.test == results
+    predicted = model.predict(x, callbacks=[seen])
+    np.testing.assert_array_equal(np.concatenate(seen.outputs), predicted)
+
+
+def test_a_callback_can_stop_evaluate_and_predict_early():
+    x, y = data()
+
+    class Stop(Callback):
+        def on_test_batch_end(self, batch, logs=None):
+            self.model.stop_evaluating = True
+
+        def on_predict_batch_end(self, batch, logs=None):
+            self.model.stop_predicting = True
+
+    model = small_model()
+    assert model.predict(x, batch_size=8, callbacks=[Stop()]).shape == (8, 3)
+    first = model.evaluate(x[:8], y[:8], return_dict=True)
+    assert model.evaluate(x, y, batch_size=8, callbacks=[Stop()], return_dict=True) == first
+
+
+def test_a_callback_moment_tinycnn_never_calls_is_an_error_before_training():
+    class Typo(Callback):
+        def on_epoch_ends(self, epoch, logs=None):
+            pass
+
+    x, y = data()
+    model = small_model()
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(TypeError, match="on_epoch_ends.*never calls"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[Typo()])
+    with pytest.raises(TypeError, match="Callback"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[object()])
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+# ---- 7. resuming ------------------------------------------------------------------------------
+def test_initial_epoch_numbers_the_epochs_and_csv_logger_continues(tmp_path):
+    x, y = data()
+    log = tmp_path / "log.csv"
+    model = small_model()
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[CSVLogger(log)])
+    history = model.fit(x, y, epochs=4, initial_epoch=2, verbose=0,
+                        callbacks=[CSVLogger(log, append=True)])
+    assert history.epoch == [2, 3] and model.epochs_trained == 4
+    rows = log.read_text().splitlines()
+    assert rows[0] == "epoch,accuracy,loss" and [r.split(",")[0] for r in rows[1:]] == [
+        "0", "1", "2", "3"]
+    with pytest.raises(ValueError, match="epochs is the epoch to stop at"):
+        model.fit(x, y, epochs=2, initial_epoch=2, verbose=0)
+
+
+def test_fit_save_load_fit_gives_the_bits_of_one_longer_fit(tmp_path):
+    x, y = data(64)
+    once = small_model(dropout=True)
+    once_history = once.fit(x, y, epochs=4, batch_size=16, verbose=0).history
+    twice = small_model(dropout=True)
+    first = twice.fit(x, y, epochs=2, batch_size=16, verbose=0).history
+    twice.save(tmp_path / "model.npz")
+    loaded = tc.load_model(tmp_path / "model.npz")
+    assert loaded.epochs_trained == 2
+    second = loaded.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0).history
+    assert same_weights(once, loaded)
+    for name in once_history:
+        assert once_history[name] == first[name] + second[name], name
+
+
+# ---- 8. Ctrl-C ----------------------------------------------------------------------------------
+def ctrl_c():
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_during_validation_stops_without_training_another_batch(capsys):
+    x, y = data()
+
+    class CtrlCInValidation(Callback):
+        def on_test_begin(self, logs=None):
+            ctrl_c()
+
+    model = small_model()
+    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, validation_split=0.2,
+                        callbacks=[CtrlCInValidation()])
+    assert model.optimizer.iterations == 4  # 32 images in batches of 8: one epoch
+    assert len(history.history["val_loss"]) == 1 and model.epochs_trained == 1
+    assert "Interrupted after epoch 1" in capsys.readouterr().out
+
+
+class CtrlCTwiceInTheStep(tc.optimizers.Adam):
+    """Adam that gets two Ctrl-C in the middle of its ``at``-th step, after the first layer's
+    parameters moved and before the others did."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def _update(self, key, p, g):
+        super()._update(key, p, g)
+        if self.iterations == self.at and key == "0/W":
+            ctrl_c()
+            ctrl_c()
+
+
+def test_a_second_ctrl_c_never_tears_an_optimizer_step():
+    x, y = data()
+    model = small_model(optimizer=CtrlCTwiceInTheStep(at=3))
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    reference = small_model()  # three whole steps on the same batches
+    for start in range(0, 24, 8):
+        reference.train_on_batch(x[start:start + 8], y[start:start + 8])
+    assert model.optimizer.iterations == reference.optimizer.iterations == 3
+    assert same_weights(model, reference)
+
+
+# ---- 10. a declared input shape builds the model at once ---------------------------------------
+@pytest.mark.parametrize("first", ["input_shape", "keras.Input"])
+def test_a_declared_input_shape_builds_the_model_at_once(first):
+    layers = [Conv2D(3, 3, activation="relu"), MaxPool2D(2), Flatten(),
+              Dense(3, activation="softmax")]
+    if first == "input_shape":
+        layers[0] = Conv2D(3, 3, activation="relu", input_shape=(6, 6, 1))
+    else:
+        layers.insert(0, keras.Input(shape=(6, 6, 1)))
+    model = tc.Sequential(layers, seed=0)
+    assert model.built and model.count_params() == 30 + (2 * 2 * 3) * 3 + 3
+    assert "Total params: 69" in model.summary(print_fn=None)
+    x, y = data(8)
+    assert tc.saliency(model, x).shape == x.shape
+    assert tc.grad_cam(model, x, layer=0).shape == (8, 4, 4)  # the conv's 4x4 maps
+    model.compile(optimizer="adam", metrics=["accuracy"])
+    assert len(tc.checkup(model, x, y, print_fn=None).checks) == 6
+
+
+def test_a_frozen_layer_stays_frozen_in_the_checkup_and_in_a_saved_file(tmp_path):
+    x, y = data(32)
+    model = small_model()
+    model.layers[0].trainable = False
+    before = [w.copy() for w in model.get_weights()[:2]]
+    report = tc.checkup(model, x, y, print_fn=None)
+    update = next(row for row in report.layers if row["name"] == model.layers[0].name)
+    assert update["update_ratio"] in (None, 0.0)  # the copies left the frozen conv alone too
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "frozen.npz")
+    loaded = tc.load_model(tmp_path / "frozen.npz")
+    assert [layer.trainable for layer in loaded.layers] == [False, True, True, True]
+    loaded.fit(x, y, epochs=1, verbose=0)
+    for a, b in zip(before, loaded.get_weights()[:2], strict=True):
+        np.testing.assert_array_equal(a, b)
