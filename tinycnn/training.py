@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from tinycnn import parallel
 from tinycnn.callbacks import CallbackList, History
 from tinycnn.interrupts import StopOnCtrlC
-from tinycnn.layers.shapes import positive_int
+from tinycnn.layers.shapes import flag, positive_int
 from tinycnn.metrics import accuracy
 
 
@@ -33,6 +33,7 @@ def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_d
     """Train ``model`` (compiled) on prepared x, y; returns the History. See Sequential.fit."""
     epochs = positive_int(epochs, "fit epochs")
     batch_size = positive_int(batch_size, "fit batch_size")
+    shuffle = flag(shuffle, "fit shuffle")  # Keras's "batch" (for HDF5 files) is not ours
     initial_epoch = _initial_epoch(initial_epoch, epochs)
     (x, y), validation = split_validation(model, x, y, validation_split, validation_data)
 
@@ -102,6 +103,9 @@ def split_validation(model, x, y, validation_split, validation_data):
         raise ValueError(f"fit validation_split: expected a number in [0, 1), "
                          f"got {validation_split!r}")
     if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("fit validation_data: expected a pair (x_val, y_val); tinycnn "
+                             "does not take sample weights or a dataset object there")
         return (x, y), model.prepare(*validation_data, what="validation_data")
     if validation_split == 0:
         return (x, y), None
