@@ -189,9 +189,13 @@ class CategoricalCrossentropy(CrossEntropy):
             raise ValueError(
                 f"{self.name}: y_pred is exactly one-hot and y_true is not: the arguments "
                 "look swapped (Keras's order is loss(y_true, y_pred), the targets first)")
-        if self.label_smoothing:
-            y_true = y_true * (1.0 - self.label_smoothing) + self.label_smoothing / y_true.shape[1]
         return y_true
+
+    def smoothed(self, y):
+        """The targets trained on: y * (1 - e) + e / K with label_smoothing e (N, K)."""
+        if not self.label_smoothing:
+            return y
+        return y * (1.0 - self.label_smoothing) + self.label_smoothing / y.shape[1]
 
     def log_of_probabilities(self, probs):
         # Keras's TensorFlow backend: normalise the rows, then clip.
@@ -199,11 +203,11 @@ class CategoricalCrossentropy(CrossEntropy):
 
     def picked(self, log_p, y):
         """sum_k y[n, k] log p[n, k]: (N,)."""
-        return np.sum(y * log_p, axis=1)
+        return np.sum(self.smoothed(y) * log_p, axis=1)
 
     def minus_targets(self, probs, y):
         """probs - y, rows of y summing to 1: (N, K)."""
-        return probs - y
+        return probs - self.smoothed(y)
 
     def gradient(self, y_true, probs):
         """dL/dprobs (N, K) of the loss as computed from probabilities: with q = p / sum_k p_k
@@ -212,7 +216,7 @@ class CategoricalCrossentropy(CrossEntropy):
         total = probs.sum(axis=1, keepdims=True)
         q = probs / total
         clipped = np.clip(q, EPSILON, 1.0 - EPSILON)
-        g = -y_true / clipped * (clipped == q)
+        g = -self.smoothed(y_true) / clipped * (clipped == q)
         return (g - np.sum(g * q, axis=1, keepdims=True)) / total / len(y_true)
 
     def get_config(self):
