@@ -2,7 +2,8 @@
 # Sets up tinycnn from a fresh clone: system packages where we can install them, then a virtual
 # environment in .venv with tinycnn and its dependencies. Safe to run again; never waits for input.
 #   scripts/setup.sh            what the study needs (graphviz for drawings, the offline dataset)
-#   scripts/setup.sh --test     that, plus the test tools and Chromium (for the report test)
+#   scripts/setup.sh --test     that, plus the test and docs tools and Chromium (for the report
+#                               and docs tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ say() { printf '[setup] %s\n' "$*"; }
 # ---- 1. system packages (Debian/Ubuntu): optional, each has a fallback ----------------------
 # graphviz: the `dot` program that renders the network drawing (without it: only the .gv source).
 # dataset-fashion-mnist: the real data files, for machines that cannot download them.
-# chromium: the tests open report.html in a real headless browser.
+# chromium: the tests open report.html and the built docs in a real headless browser.
 system_packages=(graphviz dataset-fashion-mnist)
 [ "$with_tests" = 1 ] && system_packages+=(chromium)
 installed() {  # "dpkg -s" also succeeds for a removed package whose config files remain
@@ -73,7 +74,7 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 extras=""
-[ "$with_tests" = 1 ] && extras="[test]"
+[ "$with_tests" = 1 ] && extras="[test,docs]"
 say "installing tinycnn${extras} into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --progress-bar off \
   --editable ".${extras}"

@@ -1,0 +1,42 @@
+"""An MkDocs hook: the table of every name in tinycnn.keras, made from tinycnn.keras itself.
+
+reference/keras.md holds the marker below; each build replaces it with one row per name of each
+group (``keras.layers.MaxPooling2D`` -> ``tinycnn.layers.MaxPool2D``), linked to that object's
+reference entry. A name added to tinycnn.keras appears here with no edit to the docs.
+"""
+
+import inspect
+
+MARKER = "<!-- keras-names -->"
+GROUPS = ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets")
+
+
+def on_page_markdown(markdown, page, **kwargs):
+    if MARKER not in markdown:
+        return markdown
+    return markdown.replace(MARKER, keras_table())
+
+
+def keras_table():
+    from tinycnn import keras
+
+    rows = ["| Keras's path | tinycnn's object |", "|---|---|"]
+    for name in ("Sequential", "Input"):
+        rows.append(row(f"keras.{name}", getattr(keras, name)))
+    for group in GROUPS:
+        namespace = getattr(keras, group)
+        for name in sorted(dir(namespace)):
+            rows.append(row(f"keras.{group}.{name}", getattr(namespace, name)))
+    return "\n".join(rows)
+
+
+def row(path, obj):
+    target = canonical_path(obj)
+    return f"| `{path}` | [`{target}`][{target}] |"
+
+
+def canonical_path(obj):
+    """Where the object is defined, as the reference pages render it."""
+    if inspect.ismodule(obj):
+        return obj.__name__
+    return f"{obj.__module__}.{obj.__qualname__}"
