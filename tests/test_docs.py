@@ -297,8 +297,11 @@ class Browser:
         self._read, write_replies = self._to_us
 
         def descriptors():  # in the child: commands on fd 3, replies on fd 4
-            os.dup2(read_commands, 3)
-            os.dup2(write_replies, 4)
+            # Copies first: either pipe end may itself be fd 3 or 4, and dup2 onto the same fd
+            # would leave it close-on-exec.
+            commands, replies = os.dup(read_commands), os.dup(write_replies)
+            os.dup2(commands, 3)
+            os.dup2(replies, 4)
 
         self.process = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
