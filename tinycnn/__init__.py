@@ -21,7 +21,7 @@ gradient checks). Labels are integer class ids ``(N,)``.
 Threads: the Numba kernels are plain serial loops; a model uses the cores by running pieces of
 each batch on threads of its own (``Sequential.workers``, tinycnn/parallel.py), with NumPy's
 matrix multiplies held to one thread each meanwhile. Importing tinycnn changes no setting of
-the process. See README, "Threads".
+the process. See docs/engine/threads.md.
 """
 
 __version__ = "0.1.0"

@@ -80,6 +80,9 @@ def check_gradients(params, grads, layer_name):
 
 
 class SGD(Optimizer):
+    """SGD(learning_rate=0.01, momentum=0.0, nesterov=False), Keras's defaults: plain gradient
+    descent, or with a velocity ("velocity" slot) when momentum > 0 (module docstring)."""
+
     name = "sgd"
     slots = ("velocity",)
 
@@ -105,6 +108,9 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
+    """Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7), Keras's defaults:
+    moving averages of the gradient ("m") and of its square ("v") scale each step."""
+
     name = "adam"
     slots = ("m", "v")
 

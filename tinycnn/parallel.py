@@ -13,12 +13,12 @@ Why threads help here: a forward pass on 32 images is a few small matrix multipl
 kernels. Split over two cores by the BLAS library, every multiply stops and restarts the
 cores, and one core idles while a single-threaded kernel runs; one piece per core keeps both
 busy. So while the pieces run, BLAS is held to one thread per call. Measured for the
-notebook's model at batch 1000 (README, "Speed"): ~7,300 images/s on one thread, ~12,000 on two.
+notebook's model at batch 1000 (docs/performance.md): ~7,300 images/s on one thread, ~12,000 on two.
 
 Why training does not do the same: we tried (pieces of 16 or 32 images forward and backward
 on two threads, gradients added up in piece order) and on this 2-core machine it was no
 faster than one pass over 32 images with BLAS using both cores (the backward pass's matrix
-multiplies are big enough to split well). See README, "What did not pay off".
+multiplies are big enough to split well). See docs/performance.md, "What did not pay off".
 
 The threads are Python threads: the heavy work (NumPy's matrix multiplies, the Numba kernels,
 compiled with nogil=True) runs without Python's lock, so they do run at the same time.

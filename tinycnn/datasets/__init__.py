@@ -1,7 +1,7 @@
 """Datasets as NumPy arrays, loaded from local files or official mirrors and always verified.
 
 - ``tinycnn.datasets.fashion_mnist``: ``load_data()``, ``CLASS_NAMES``, ``normalize_images``,
-  ``class_counts``; where the files come from is in its docstring and the README.
+  ``class_counts``; where the files come from is in its docstring and in docs/guides/data.md.
 - ``tinycnn.datasets.idx``: a reader and writer for IDX files (MNIST's format), plain or gzip.
 - ``tinycnn.datasets.errors``: ``DatasetError`` and its subclasses.
 

@@ -36,6 +36,8 @@ def _zero_padded(x, kh, kw, strides, padding):
 
 
 def conv2d_forward_loops(x, W, b, strides, padding):
+    """The textbook convolution: x (N, H, W, C_in), W (KH, KW, C_in, F), b (F,) -> out
+    (N, H_out, W_out, F), one output value at a time (the ground truth of the tests)."""
     kh, kw, c, f = W.shape
     (stride_h, stride_w) = strides
     xp, _, (out_h, out_w) = _zero_padded(x, kh, kw, strides, padding)
@@ -106,6 +108,8 @@ def _pool_forward_loops(x, kh, kw, strides, padding, reduce):
 
 
 def maxpool_forward_loops(x, kh, kw, strides, padding="valid"):
+    """The textbook max pool: x (N, H, W, C) -> (N, H_out, W_out, C), the largest value of each
+    KH x KW window."""
     return _pool_forward_loops(x, kh, kw, strides, padding, np.max)
 
 
