@@ -14,7 +14,8 @@ Sections:
     epoch      one epoch of fit (48,000 images, batch 32), as the study runs it
     memory     peak memory of the study (1 epoch on the full data), in a child process
     explain    saliency maps and Grad-CAM of 100 images (tinycnn.explain), milliseconds
-Results go to benchmarks/results/latest.json and latest.md (a markdown table for docs/performance.md).
+Results go to benchmarks/results/latest.json and latest.md (a markdown table for
+docs/performance.md).
 
 How train and inference stay fair (one pass covers both):
 - Every library runs in a process of its own (benchmarks/worker.py) that imports only that
