@@ -1,12 +1,13 @@
 """Sequential: a stack of layers that trains like a Keras model.
 
 One training step on a batch (x, y) (``train_step``):
-    z     = layer_L(... layer_2(layer_1(x)))   forward up to the logits z, caching what backward
-                                               needs (the final softmax is left for the loss)
-    probs = softmax(z);  loss = cross_entropy(y, z)          read stably from z, as Keras does
-    dz    = (probs - onehot(y)) / N                          the softmax + cross-entropy gradient
-    dout  = layer_1.backward(... layer_L.backward(dz))      each layer fills layer.grads
-    optimizer.step(params, grads)                            e.g. Adam moves every parameter
+    z     = layer_L(... layer_1(x))     forward up to the logits z, the final softmax left
+                                        to the loss; each layer caches what backward needs
+    probs = softmax(z)
+    loss  = cross_entropy(y, z)         read stably from z, as Keras does
+    dz    = (probs - onehot(y)) / N     the softmax + cross-entropy gradient
+    dout  = layer_1.backward(... layer_L.backward(dz))     each layer fills layer.grads
+    optimizer.step(params, grads)       e.g. Adam moves every trainable parameter
 ``fit`` (the loop in training.py) repeats this over shuffled batches for some epochs;
 ``evaluate`` and ``predict`` only run the forward pass (training=False). Batches of more than
 32 images run in pieces of 32 (the gradients added up before the optimizer step), which keeps
