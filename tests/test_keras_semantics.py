@@ -506,3 +506,29 @@ def test_fit_arguments_tinycnn_does_not_take_are_refused_by_name(arguments, matc
     model = small_model()
     with pytest.raises((TypeError, ValueError), match=match):
         model.fit(x, y, epochs=1, verbose=0, **arguments)
+
+
+# ---- randomness reaches a model used as a layer ---------------------------------------------
+def nested_dropout_model(seed=0):
+    inner = tc.Sequential([Flatten(input_shape=(6, 6, 1)), Dense(8, activation="relu"),
+                           Dropout(0.5)], seed=seed + 1)
+    model = tc.Sequential([inner, Dense(3, activation="softmax")], seed=seed)
+    model.compile(optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def test_fit_gives_its_stream_to_a_dropout_inside_a_model_used_as_a_layer():
+    x, y = data()
+    model = nested_dropout_model()
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.layers[0].network.layers[2].rng is model.training_rng
+    again = nested_dropout_model()
+    again.fit(x, y, epochs=1, verbose=0)
+    assert same_weights(model, again)
+
+
+def test_the_checkup_does_not_blame_a_correct_dropout_inside_a_nested_model():
+    x, y = data(32)
+    report = tc.checkup(nested_dropout_model(), x, y, print_fn=None)
+    backward = next(check for check in report.checks if check.name == "backward")
+    assert backward.verdict == "ok", backward

@@ -288,6 +288,19 @@ class NestedNetwork(Layer):
         return {f"{i}/{key}": value for i, layer in enumerate(self.network.layers)
                 for key, value in layer.trainable_params.items()}
 
+    @property
+    def rng(self):
+        """The generator of the inner layers that draw (Dropout), one for all of them; setting
+        it gives it to each of them (fit hands every layer the model's training stream)."""
+        drawing = [layer.rng for layer in self.network.layers if hasattr(layer, "rng")]
+        return drawing[0] if drawing else None
+
+    @rng.setter
+    def rng(self, value):
+        for layer in self.network.layers:
+            if hasattr(layer, "rng"):
+                layer.rng = value
+
     def compute_output_shape(self, input_shape):
         if tuple(input_shape) != self.network.input_shape:
             raise ValueError(f"{self}: model {self.network.name!r} takes inputs of shape "

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tinycnn.explain.leaves import leaf_layers
 from tinycnn.explain.logits import logit_layers
 from tinycnn.explain.model_copy import copy_model
 from tinycnn.gradcheck import zero_floor
@@ -61,7 +62,7 @@ def check_backward(model, x, targets, seed=0):
     rng = np.random.default_rng(seed)
     # Each layer that draws (Dropout) gets a stream of its own, rewound before every forward
     # pass: the same masks however many layers below it are skipped.
-    drawing = [layer for layer in twin.layers if getattr(layer, "rng", None) is not None]
+    drawing = [layer for layer in leaf_layers(twin) if getattr(layer, "rng", None) is not None]
     for number, layer in enumerate(drawing):
         layer.rng = np.random.default_rng([seed, number])
     start_states = [layer.rng.bit_generator.state for layer in drawing]
