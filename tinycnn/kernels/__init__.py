@@ -19,7 +19,7 @@ NUMBA = SimpleNamespace(
     avgpool_backward=pooling.avgpool_backward,
     bias_relu=bias_relu.bias_relu,
     relu_backward=bias_relu.relu_backward,
-    bias_grad=bias_relu.bias_grad,
+    column_sums=bias_relu.column_sums,
     adam_update=adam.adam_update,
 )
 
@@ -33,7 +33,7 @@ NUMPY = SimpleNamespace(
     avgpool_backward=pooling.avgpool_backward_reference,
     bias_relu=bias_relu.bias_relu_reference,
     relu_backward=bias_relu.relu_backward_reference,
-    bias_grad=bias_relu.bias_grad_reference,
+    column_sums=bias_relu.column_sums_reference,
     adam_update=adam.adam_update_reference,
 )
 

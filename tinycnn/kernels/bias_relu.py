@@ -1,17 +1,18 @@
 """Bias and ReLU: the forward pass fused, and their gradients.
 
-    out = max(z + b, 0)          dz = dout * (out > 0)          db = sum of dz over rows
+    out = max(z + b, 0)          dz = dout * (out > 0)          db = column_sums(dz)
 
 Shapes: z, out, dout, dz: (M, F) with F = the channels or units, b, db: (F,). Fusing saves one
 full pass over the layer's output (the biggest array of a conv layer). The Numba kernel works in
 place on z, which the layer has just allocated; the NumPy twins return new arrays, so callers
 always use the returned value.
 
-The column sums (bias_grad, also BatchNormalization's means, variances and gradients) add up
-in float64 whatever the input's dtype, and round once at the end. Added one row at a time in
-float32, M = N*H*W = 21,632 rows (conv1 at batch 32) lost up to ~5e-6 of the sum, and
-BatchNorm's float32 output and gradients were 3-4x further from float64 than TensorFlow's;
-now they are 4-40x closer than TensorFlow's (tests/test_batchnorm.py has the figures).
+column_sums adds up each column of a tall (M, F) array: the bias gradient db above, and also
+BatchNormalization's means, variances and gradients. It adds in float64 whatever the input's
+dtype, and rounds once at the end. Added one row at a time in float32, M = N*H*W = 21,632 rows
+(conv1 at batch 32) lost up to ~5e-6 of the sum, and BatchNorm's float32 output and gradients
+were 3-4x further from float64 than TensorFlow's; now they are 4-40x closer than TensorFlow's
+(tests/test_batchnorm.py has the figures).
 """
 
 import numpy as np
@@ -42,19 +43,19 @@ def relu_backward(dout, out):
 
 
 @kernel
-def bias_grad(dz):
-    """dz: (M, F) -> db: (F,) in dz's dtype, the column sums, added up in float64.
+def column_sums(a):
+    """a: (M, F) -> (F,) in a's dtype: the sum of each column, added up in float64.
 
-    NumPy's dz.sum(axis=0) is several times slower on a tall (M, F) array like conv1's
+    NumPy's a.sum(axis=0) is several times slower on a tall (M, F) array like conv1's
     (21,632, 32); one pass adding row after row into F running sums is not. The float64 sums
     cost ~10 us more there than float32 ones (~85 -> ~97 us, timeit) and make the rounding
     error of a float32 sum independent of M (see the module docstring).
     """
-    sums = np.zeros(dz.shape[1], dtype=np.float64)
-    for i in range(dz.shape[0]):
-        for j in range(dz.shape[1]):
-            sums[j] += dz[i, j]
-    return sums.astype(dz.dtype)
+    sums = np.zeros(a.shape[1], dtype=np.float64)
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            sums[j] += a[i, j]
+    return sums.astype(a.dtype)
 
 
 def bias_relu_reference(z, b):
@@ -67,6 +68,6 @@ def relu_backward_reference(dout, out):
     return dout * (out > 0)
 
 
-def bias_grad_reference(dz):
-    """NumPy twin of bias_grad (float64 sums, rounded once to dz's dtype)."""
-    return dz.sum(axis=0, dtype=np.float64).astype(dz.dtype)
+def column_sums_reference(a):
+    """NumPy twin of column_sums (float64 sums, rounded once to a's dtype)."""
+    return a.sum(axis=0, dtype=np.float64).astype(a.dtype)

@@ -88,10 +88,10 @@ class BatchNormalization(Layer):
         return out.reshape(x.shape)
 
     def _column_sums(self, rows):
-        # The bias-gradient kernel sums the columns of a tall (M, C) array several times
-        # faster than NumPy's rows.sum(axis=0), and adds in float64: M = N*H*W float32 values
-        # added one by one in float32 would lose ~1e-5 of the sum (tests/test_batchnorm.py).
-        return self.kernels.bias_grad(np.ascontiguousarray(rows))
+        # The column_sums kernel sums the columns of a tall (M, C) array several times faster
+        # than NumPy's rows.sum(axis=0), and adds in float64: M = N*H*W float32 values added
+        # one by one in float32 would lose ~1e-5 of the sum (tests/test_batchnorm.py).
+        return self.kernels.column_sums(np.ascontiguousarray(rows))
 
     def _update_moving(self, mean, var):
         # In place: get_weights() hands out these very arrays.

@@ -7,7 +7,7 @@ Forward, for every image n, output pixel (oy, ox) and filter f:
 im2col lays every window out as one row of ``cols``, so the whole layer is one matrix multiply:
     z = cols @ W_mat + b        with W_mat = W.reshape(KH*KW*C_in, F)
 Backward, given dout = dL/dout and dz = dout through the activation's derivative:
-    dW_mat = cols.T @ dz        db = dz summed over all rows
+    dW_mat = cols.T @ dz        db = column_sums(dz), dz summed over all rows
     dcols = dz @ W_mat.T        dx = col2im(dcols)   (adds overlapping windows back together)
 Output size: H_out = (H + 2P - KH) // S_h + 1 for P pixels of padding; "valid" is P = 0, "same"
 gives H_out = ceil(H / S_h) (see ``tinycnn.kernels.im2col.conv_geometry``); W_out likewise with
@@ -96,7 +96,7 @@ class Conv2D(Layer):
         W = self.params["W"]
         dz = dz.reshape(-1, self.filters)
         self.grads["W"] = (cols.T @ dz).reshape(W.shape)
-        self.grads["b"] = self.kernels.bias_grad(dz)
+        self.grads["b"] = self.kernels.column_sums(dz)
         if not self.needs_input_grad:
             return None
         dcols = dz @ W.reshape(-1, self.filters).T

@@ -68,7 +68,7 @@ class Dense(Layer):
         """Backward from dz = dL/dz (before the activation): (N, U)."""
         x, _ = self._cached()
         self.grads["W"] = x.T @ dz
-        self.grads["b"] = self.kernels.bias_grad(dz)
+        self.grads["b"] = self.kernels.column_sums(dz)
         return dz @ self.params["W"].T if self.needs_input_grad else None
 
     def get_config(self):
