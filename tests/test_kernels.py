@@ -7,6 +7,8 @@ order differs between the kernel and its twin (col2im, average pooling, overlapp
 windows, matrix products) are compared with a tolerance fitted to the dtype.
 """
 
+import inspect
+
 import numpy as np
 import pytest
 from helpers import POOL_PADDINGS, conv_cases
@@ -14,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinycnn.kernels import NUMBA, NUMPY
-from tinycnn.kernels.im2col import conv_geometry
+from tinycnn.kernels.im2col import WindowGeometry, conv_geometry, window_geometry
 from tinycnn.kernels.loops import (
     avgpool_backward_loops,
     avgpool_forward_loops,
@@ -40,6 +42,33 @@ def test_every_kernel_has_a_twin_and_is_tested_here():
     names = set(vars(NUMBA)) - {"name"}
     assert names == set(vars(NUMPY)) - {"name"}, "each Numba kernel needs a NumPy twin"
     assert names == KERNEL_NAMES, "a kernel was added or removed: test it in this file"
+
+
+# The arrays each window kernel takes before the geometry.
+WINDOW_KERNELS = {"im2col": ["x"], "col2im": ["dcols", "x_shape"], "maxpool_forward": ["x"],
+                  "maxpool_backward": ["dout", "argmax", "x_shape"], "avgpool_forward": ["x"],
+                  "avgpool_backward": ["dout", "x_shape"]}
+
+
+@pytest.mark.parametrize("kernels", [NUMBA, NUMPY], ids=["numba", "numpy"])
+def test_window_geometry_fields_are_the_kernels_arguments_in_order(kernels):
+    """The layers call kernel(x, *layer.geometry): that passes each field to the parameter of
+    the same name only while the names and their order agree."""
+    for name, arrays in WINDOW_KERNELS.items():
+        parameters = list(inspect.signature(getattr(kernels, name)).parameters)
+        assert parameters == arrays + list(WindowGeometry._fields), name
+
+
+@given(case=conv_cases())
+def test_window_geometry_of_an_image_is_conv_geometry_on_each_axis(case):
+    x_shape, kh, kw, strides, padding, rows, cols = case
+    geometry = WindowGeometry.of(x_shape[1:], (kh, kw), strides, padding)
+    assert (geometry.kh, geometry.kw) == (kh, kw)
+    assert (geometry.stride_h, geometry.stride_w) == strides
+    assert (geometry.out_h, geometry.pad_h) == rows == conv_geometry(x_shape[1], kh,
+                                                                     strides[0], padding)
+    assert (geometry.out_w, geometry.pad_w) == cols
+    assert window_geometry(x_shape[1:], (kh, kw), strides, padding) == (rows, cols)
 
 
 # ---- im2col / col2im -------------------------------------------------------------------------
@@ -263,8 +292,10 @@ def test_kernels_accept_non_contiguous_arrays():
     x = rng.standard_normal((2, 7, 3, 8)).transpose(0, 3, 1, 2)[:, ::2]  # (2, 4, 7, 3)
     assert not x.flags.c_contiguous
     contiguous = np.ascontiguousarray(x)
-    geometry = (3, 2, 1, 1, 1, 0, 4, 6)  # kh, kw, S_h, S_w, pad_h, pad_w, out_h, out_w
-    pooling = (2, 2, 1, 2, 0, 0, 3, 3)  # the same for a 2x2 pool, strides (1, 2)
+    geometry = WindowGeometry(kh=3, kw=2, stride_h=1, stride_w=1, pad_h=1, pad_w=0, out_h=4,
+                              out_w=6)
+    pooling = WindowGeometry(kh=2, kw=2, stride_h=1, stride_w=2, pad_h=0, pad_w=0, out_h=3,
+                             out_w=3)
     for kernels in (NUMBA, NUMPY):
         cols = kernels.im2col(x, *geometry)
         np.testing.assert_array_equal(cols, NUMPY.im2col(contiguous, *geometry))

@@ -11,12 +11,19 @@ Shapes (channels-last, rows ordered image by image, then out_y, then out_x):
     H_out, and the padding, from ``conv_geometry`` ("valid", "same" or P pixels a side), one
     axis at a time: the stride S_h down the rows may differ from S_w across the columns
 
+Every kernel here and in pooling.py takes the same eight numbers after its arrays: KH, KW,
+S_h, S_w, P_h, P_w, H_out, W_out. A layer works them out once, in build, as one
+``WindowGeometry`` whose fields are those arguments by name and in order, and calls
+``kernel(x, *geometry)``; the kernels themselves take plain ints, which is what Numba compiles.
+
 Padding is done on the fly (out-of-image pixels read as 0) instead of with ``np.pad``, which
 would copy the whole batch. The Numba kernels run one image per thread: images never share
 output rows or pixels, so the parallel scatter in col2im has no races.
 Each Numba kernel has a plain NumPy twin (``*_reference``) with the same signature; tests hold
 them equal.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,6 +55,37 @@ def window_geometry(image_shape, kernel_size, strides, padding):
     ((out_h, pad_h), (out_w, pad_w)) for a (KH, KW) window moving by (S_h, S_w)."""
     (h, w), (kh, kw), (stride_h, stride_w) = image_shape[:2], kernel_size, strides
     return conv_geometry(h, kh, stride_h, padding), conv_geometry(w, kw, stride_w, padding)
+
+
+class WindowGeometry(NamedTuple):
+    """Where a layer's KH x KW windows go on its input, worked out once (in the layer's build):
+
+        kh, kw               KH, KW: the window's height and width
+        stride_h, stride_w   S_h, S_w: the step from one window to the next, down and across
+        pad_h, pad_w         zero rows before the image's first row, zero columns before its
+                             first column (more may follow the last: they read as 0 anyway)
+        out_h, out_w         H_out, W_out: how many windows fit down and across
+
+    The fields are the kernels' arguments after their arrays, by name and in order, so a layer
+    calls ``kernels.im2col(x, *geometry)`` (tests/test_kernels.py holds the names equal).
+    """
+
+    kh: int
+    kw: int
+    stride_h: int
+    stride_w: int
+    pad_h: int
+    pad_w: int
+    out_h: int
+    out_w: int
+
+    @classmethod
+    def of(cls, image_shape, kernel_size, strides, padding):
+        """The windows of a (KH, KW) kernel moving by (S_h, S_w) over an image (H, W, ...),
+        padded "valid", "same" or P pixels a side (see ``conv_geometry``)."""
+        (out_h, pad_h), (out_w, pad_w) = window_geometry(image_shape, kernel_size, strides,
+                                                         padding)
+        return cls(*kernel_size, *strides, pad_h, pad_w, out_h, out_w)
 
 
 def im2col(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):

@@ -24,9 +24,9 @@ class AveragePooling2D(Pooling2D):
         """x: (N, H, W, C) -> out: (N, H_out, W_out, C)."""
         self._check_input(x)
         self._cache = x.shape  # backward needs only the shape: the weights are 1 / count
-        return self.kernels.avgpool_forward(x, *self._window_args())
+        return self.kernels.avgpool_forward(x, *self.geometry)
 
     def backward(self, dout):
         """dout: (N, H_out, W_out, C) -> dx: (N, H, W, C)."""
         x_shape = self._cached()
-        return self.kernels.avgpool_backward(dout, x_shape, *self._window_args())
+        return self.kernels.avgpool_backward(dout, x_shape, *self.geometry)

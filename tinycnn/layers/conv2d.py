@@ -15,11 +15,15 @@ S_w. The strides (S_h, S_w) are the steps between windows down the rows and acro
 
 Shapes:  x (N, H, W, C_in) -> out (N, H_out, W_out, F)
          W (KH, KW, C_in, F), b (F,), cols (N*H_out*W_out, KH*KW*C_in), dz (N*H_out*W_out, F)
+Where the windows go (KH, KW, S_h, S_w, the padding before the first row and column, H_out,
+W_out) is worked out once, in build: ``layer.geometry``, a ``WindowGeometry`` whose fields are
+the kernels' arguments by name and in order, so forward calls ``im2col(x, *geometry)`` and
+backward ``col2im(dcols, x_shape, *geometry)``.
 """
 
 import numpy as np
 
-from tinycnn.kernels.im2col import window_geometry
+from tinycnn.kernels.im2col import WindowGeometry
 from tinycnn.layers.activations import (
     activation_backward,
     add_bias_and_activate,
@@ -47,21 +51,28 @@ class Conv2D(Layer):
         self.strides = positive_pair(strides, "Conv2D strides")
         self.padding = padding_mode(padding, "Conv2D padding")
         self.activation = check_activation(activation, "Conv2D")
+        self.geometry = None  # a WindowGeometry, once build knows the input's size
 
-    def _geometry(self, input_shape):
-        """((out_h, pad_h), (out_w, pad_w)) for an input (H, W, C_in)."""
-        return window_geometry(input_shape, self.kernel_size, self.strides, self.padding)
+    def _window_geometry(self, input_shape):
+        """The WindowGeometry of this layer's kernel on an input (H, W, C_in)."""
+        return WindowGeometry.of(input_shape, self.kernel_size, self.strides, self.padding)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
             raise ValueError(f"{self}: expects images (H, W, C), got input shape {input_shape}")
-        (out_h, _), (out_w, _) = self._geometry(input_shape)
-        if out_h < 1 or out_w < 1:
+        geometry = self._window_geometry(input_shape)
+        if geometry.out_h < 1 or geometry.out_w < 1:
             raise ValueError(
                 f"{self}: kernel {self.kernel_size} with padding {self.padding!r} and strides "
                 f"{self.strides} is larger than the padded input {input_shape[:2]}"
             )
-        return (out_h, out_w, self.filters)
+        return (geometry.out_h, geometry.out_w, self.filters)
+
+    def build(self, input_shape, rng=None, dtype=np.float32):
+        """Create W and b, and work out where the windows go, once: ``self.geometry``."""
+        super().build(input_shape, rng, dtype)
+        self.geometry = self._window_geometry(self.input_shape)
+        return self
 
     def _create_params(self, input_shape, rng, dtype):
         shape = (*self.kernel_size, input_shape[2], self.filters)
@@ -70,14 +81,12 @@ class Conv2D(Layer):
     def forward(self, x, training=False):
         """x: (N, H, W, C_in) -> out: (N, H_out, W_out, F)."""
         self._check_input(x)
-        (kh, kw), n = self.kernel_size, x.shape[0]
-        (out_h, pad_h), (out_w, pad_w) = self._geometry(self.input_shape)
-        W, b = self.params["W"], self.params["b"]
-        cols = self.kernels.im2col(x, kh, kw, *self.strides, pad_h, pad_w, out_h, out_w)
+        geometry, W, b = self.geometry, self.params["W"], self.params["b"]
+        cols = self.kernels.im2col(x, *geometry)
         z = cols @ W.reshape(-1, self.filters)
         out = add_bias_and_activate(z, b, self.activation, self.kernels)
         self._cache = (cols, out, x.shape)
-        return out.reshape(n, out_h, out_w, self.filters)
+        return out.reshape(len(x), geometry.out_h, geometry.out_w, self.filters)
 
     def backward(self, dout):
         """dout: (N, H_out, W_out, F) -> dx: (N, H, W, C_in); fills grads "W" (KH, KW, C_in, F)
@@ -90,18 +99,14 @@ class Conv2D(Layer):
 
     def backward_from_preactivation(self, dz):
         """Backward from dz = dL/dz (before the activation): (N*H_out*W_out, F) or 4-D."""
-        cols, _, x_shape = self._cached()
-        (kh, kw) = self.kernel_size
-        (out_h, pad_h), (out_w, pad_w) = self._geometry(self.input_shape)
-        W = self.params["W"]
+        (cols, _, x_shape), W = self._cached(), self.params["W"]
         dz = dz.reshape(-1, self.filters)
         self.grads["W"] = (cols.T @ dz).reshape(W.shape)
         self.grads["b"] = self.kernels.column_sums(dz)
         if not self.needs_input_grad:
             return None
         dcols = dz @ W.reshape(-1, self.filters).T
-        return self.kernels.col2im(dcols, x_shape, kh, kw, *self.strides, pad_h, pad_w, out_h,
-                                   out_w)
+        return self.kernels.col2im(dcols, x_shape, *self.geometry)
 
     def get_config(self):
         return {"name": self.name, "filters": self.filters, "kernel_size": list(self.kernel_size),

@@ -28,11 +28,11 @@ class MaxPool2D(Pooling2D):
     def forward(self, x, training=False):
         """x: (N, H, W, C) -> out: (N, H_out, W_out, C)."""
         self._check_input(x)
-        out, argmax = self.kernels.maxpool_forward(x, *self._window_args())
+        out, argmax = self.kernels.maxpool_forward(x, *self.geometry)
         self._cache = (argmax, x.shape)
         return out
 
     def backward(self, dout):
         """dout: (N, H_out, W_out, C) -> dx: (N, H, W, C)."""
         argmax, x_shape = self._cached()
-        return self.kernels.maxpool_backward(dout, argmax, x_shape, *self._window_args())
+        return self.kernels.maxpool_backward(dout, argmax, x_shape, *self.geometry)

@@ -8,12 +8,17 @@ mean (AveragePooling2D). It has no weights, and keeps the channel count:
                       the extra pixel after), but padded pixels never take part: they never win
                       a max and are not counted in a mean
 W_out likewise, with KW and S_w. The window arithmetic is ``conv_geometry`` in
-tinycnn/kernels/im2col.py, the same as a convolution's.
+tinycnn/kernels/im2col.py, the same as a convolution's. Build works it out once:
+``layer.geometry``, a ``WindowGeometry`` whose fields are the pooling kernels' arguments by
+name and in order, so forward and backward call ``kernels.maxpool_forward(x, *geometry)`` and
+the like.
 
 Shapes:  x (N, H, W, C) -> out (N, H_out, W_out, C)
 """
 
-from tinycnn.kernels.im2col import window_geometry
+import numpy as np
+
+from tinycnn.kernels.im2col import WindowGeometry
 from tinycnn.layers.base import Layer
 from tinycnn.layers.shapes import padding_mode, positive_pair
 
@@ -29,24 +34,27 @@ class Pooling2D(Layer):
         strides = self.pool_size if strides is None else strides
         self.strides = positive_pair(strides, f"{kind} strides")
         self.padding = padding_mode(padding, f"{kind} padding", allow_int=False)
+        self.geometry = None  # a WindowGeometry, once build knows the input's size
 
-    def _geometry(self, input_shape):
-        """((out_h, pad_h), (out_w, pad_w)) for an input (H, W, C)."""
-        return window_geometry(input_shape, self.pool_size, self.strides, self.padding)
-
-    def _window_args(self):
-        """(KH, KW, S_h, S_w, pad_h, pad_w, H_out, W_out): the pooling kernels' arguments."""
-        (out_h, pad_h), (out_w, pad_w) = self._geometry(self.input_shape)
-        return (*self.pool_size, *self.strides, pad_h, pad_w, out_h, out_w)
+    def _window_geometry(self, input_shape):
+        """The WindowGeometry of this layer's window on an input (H, W, C)."""
+        return WindowGeometry.of(input_shape, self.pool_size, self.strides, self.padding)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
             raise ValueError(f"{self}: expects images (H, W, C), got input shape {input_shape}")
-        (out_h, _), (out_w, _) = self._geometry(input_shape)
-        if out_h < 1 or out_w < 1:  # only "valid" can fail: "same" always has a window
+        geometry = self._window_geometry(input_shape)
+        # Only "valid" can fail: "same" always has a window.
+        if geometry.out_h < 1 or geometry.out_w < 1:
             raise ValueError(f"{self}: pool {self.pool_size} is larger than the input "
                              f"{input_shape[:2]} (padding 'valid'; 'same' would pad it)")
-        return (out_h, out_w, input_shape[2])
+        return (geometry.out_h, geometry.out_w, input_shape[2])
+
+    def build(self, input_shape, rng=None, dtype=np.float32):
+        """Work out where the windows go, once: ``self.geometry`` (no weights to create)."""
+        super().build(input_shape, rng, dtype)
+        self.geometry = self._window_geometry(self.input_shape)
+        return self
 
     def get_config(self):
         return {"name": self.name, "pool_size": list(self.pool_size),
