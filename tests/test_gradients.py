@@ -365,3 +365,43 @@ def test_fused_softmax_crossentropy_gradient_of_a_whole_model(ending, loss, n, s
     for i, (weights, grad) in enumerate(zip(model.get_weights(), analytic, strict=True)):
         errors[i] = relative_error(grad, numerical_gradient(total_loss, weights))
     assert max(errors.values()) < TOLERANCE, f"relative errors per parameter array: {errors}"
+
+
+# ---- layers with several inputs ---------------------------------------------------------------
+def test_check_layer_reports_an_error_per_input_of_a_merge_layer():
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 3))]
+    errors = check_layer(tc.layers.Multiply(), xs)
+    assert set(errors) == {"x0", "x1"}
+    assert_small(errors, "Multiply")
+
+
+def test_check_layer_catches_a_wrong_gradient_of_one_input():
+    class SwappedSubtract(tc.layers.Subtract):
+        """A broken backward: the signs of the two gradients swapped."""
+
+        def _input_grads(self, dout, xs):
+            return [-dout, dout]
+
+    class ForgotTheStretch(tc.layers.Add):
+        """A broken backward: input 1 (N, 1, 3) gets the first copy's gradient, not the sum."""
+
+        def backward(self, dout):
+            dx0, _ = super().backward(dout)
+            return [dx0, dout[:, :1, :]]
+
+    rng = np.random.default_rng(0)
+    errors = check_layer(SwappedSubtract(), [rng.standard_normal((2, 3))] * 2)
+    assert errors["x0"] > 0.1 and errors["x1"] > 0.1, errors
+    errors = check_layer(ForgotTheStretch(), [rng.standard_normal((2, 4, 3)),
+                                              rng.standard_normal((2, 1, 3))])
+    assert errors["x0"] < TOLERANCE and errors["x1"] > 0.1, errors
+
+
+def test_check_layer_refuses_a_backward_with_the_wrong_number_of_gradients():
+    class OneGradient(tc.layers.Add):
+        def backward(self, dout):
+            return super().backward(dout)[:1]
+
+    with pytest.raises(ValueError, match="returned 1 gradients for 2 inputs"):
+        check_layer(OneGradient(), [np.ones((2, 3)), np.ones((2, 3))])

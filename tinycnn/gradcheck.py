@@ -77,14 +77,20 @@ def check_layer(layer, x, dout=None, eps=1e-6, seed=0, training=True):
     beyond the floor zero_floor(sum |out * dout|, eps) (see the module docstring).
 
     x: a float64 input batch; the layer is built on it in float64 if it is not built yet.
+    For a layer with several inputs (``layer.takes_list``, the merge layers), x is a list of
+    batches [x_0, x_1, ...], and the errors have one key per input instead of "x": "x0", "x1",
+    ... (dL/dx_i from the i-th array backward returns), then the params as usual.
     dout: the upstream gradient (default: standard normal, from ``seed``).
     training: the mode of every forward call (BatchNorm differs between the two).
     The layer's state (e.g. BatchNorm's moving averages) is put back as it was afterwards.
     """
-    x = np.array(x, dtype=np.float64)
+    several = getattr(layer, "takes_list", False)
+    inputs = [np.array(v, dtype=np.float64) for v in x] if several else [np.array(x, np.float64)]
+    names = [f"x{i}" for i in range(len(inputs))] if several else ["x"]
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_OWN_STREAM,)))
     if not layer.built:
-        layer.build(x.shape[1:], rng, np.float64)
+        shapes = [v.shape[1:] for v in inputs]
+        layer.build(shapes if several else shapes[0], rng, np.float64)
     for name, value in layer.params.items():
         if value.dtype != np.float64:
             raise TypeError(f"check_layer: parameter {name!r} of {layer} is {value.dtype}; "
@@ -97,7 +103,7 @@ def check_layer(layer, x, dout=None, eps=1e-6, seed=0, training=True):
     def forward():
         if rng_state is not None:
             layer_rng.bit_generator.state = rng_state
-        return layer.forward(x, training=training)
+        return layer.forward(inputs if several else inputs[0], training=training)
 
     try:
         out = forward()
@@ -109,12 +115,19 @@ def check_layer(layer, x, dout=None, eps=1e-6, seed=0, training=True):
             dx = layer.backward(dout)
         finally:
             layer.needs_input_grad = needs_input_grad
-        analytic = {"x": dx, **{name: g.copy() for name, g in layer.grads.items()}}
+        dxs = list(dx) if several else [dx]
+        if len(dxs) != len(inputs):
+            raise ValueError(f"check_layer: {layer}'s backward returned {len(dxs)} gradients "
+                             f"for {len(inputs)} inputs")
+        analytic = {**dict(zip(names, dxs, strict=True)),
+                    **{name: g.copy() for name, g in layer.grads.items()}}
 
         def loss():
             return float(np.sum(forward() * dout))
 
-        errors = {"x": relative_error(analytic["x"], numerical_gradient(loss, x, eps), floor)}
+        errors = {name: relative_error(analytic[name], numerical_gradient(loss, value, eps),
+                                       floor)
+                  for name, value in zip(names, inputs, strict=True)}
         for name, value in layer.params.items():
             if name not in analytic:
                 raise KeyError(f"check_layer: {layer}'s backward set no grads[{name!r}]")

@@ -75,6 +75,9 @@ layers = _Namespace(
     Dense=_layers.Dense, Flatten=_layers.Flatten, Dropout=_layers.Dropout,
     BatchNormalization=_layers.BatchNormalization, Activation=_layers.Activation,
     ReLU=_layers.ReLU, Softmax=_layers.Softmax, Layer=_layers.Layer,
+    Reshape=_layers.Reshape, ZeroPadding2D=_layers.ZeroPadding2D,
+    Add=_layers.Add, Subtract=_layers.Subtract, Multiply=_layers.Multiply,
+    Average=_layers.Average, Maximum=_layers.Maximum, Concatenate=_layers.Concatenate,
 )
 models = _Namespace("keras.models", Sequential=Sequential, load_model=load_model)
 callbacks = _Namespace(

@@ -1,5 +1,7 @@
 """The layers, one per file. Read them in this order: base, activations, dense, conv2d,
-pooling2d, maxpool2d, averagepool2d, global_pooling, flatten, activation, dropout, batchnorm.
+pooling2d, maxpool2d, averagepool2d, global_pooling, flatten, activation, dropout, batchnorm;
+then the shape layers reshape and zero_padding2d, and the layers with several inputs: merge
+(what they share), add, subtract, multiply, average, maximum, concatenate.
 
 ``LAYER_CLASSES`` maps class names to classes, so that a saved model can be rebuilt. Your own
 layer joins it with the ``register`` decorator (or pass ``custom_objects={"Name": Class}`` to
@@ -11,15 +13,23 @@ layer joins it with the ``register`` decorator (or pass ``custom_objects={"Name"
 """
 
 from tinycnn.layers.activation import Activation, ReLU, Sigmoid, Softmax, Tanh
+from tinycnn.layers.add import Add
+from tinycnn.layers.average import Average
 from tinycnn.layers.averagepool2d import AveragePooling2D
 from tinycnn.layers.base import Layer
 from tinycnn.layers.batchnorm import BatchNormalization
+from tinycnn.layers.concatenate import Concatenate
 from tinycnn.layers.conv2d import Conv2D
 from tinycnn.layers.dense import Dense
 from tinycnn.layers.dropout import Dropout
 from tinycnn.layers.flatten import Flatten
 from tinycnn.layers.global_pooling import GlobalAveragePooling2D, GlobalMaxPooling2D
+from tinycnn.layers.maximum import Maximum
 from tinycnn.layers.maxpool2d import MaxPool2D
+from tinycnn.layers.multiply import Multiply
+from tinycnn.layers.reshape import Reshape
+from tinycnn.layers.subtract import Subtract
+from tinycnn.layers.zero_padding2d import ZeroPadding2D
 
 LAYER_CLASSES = {}
 
@@ -33,9 +43,11 @@ def register(cls):
 
 
 for _cls in (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
-             GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh):
+             GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh,
+             Reshape, ZeroPadding2D, Add, Subtract, Multiply, Average, Maximum, Concatenate):
     register(_cls)
 
 __all__ = ["Layer", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
            "Dropout", "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "MaxPool2D",
-           "ReLU", "Sigmoid", "Softmax", "Tanh", "LAYER_CLASSES", "register"]
+           "ReLU", "Sigmoid", "Softmax", "Tanh", "Reshape", "ZeroPadding2D", "Add", "Subtract",
+           "Multiply", "Average", "Maximum", "Concatenate", "LAYER_CLASSES", "register"]

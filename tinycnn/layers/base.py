@@ -45,6 +45,10 @@ class Layer:
     # pieces' gradients would add up to a different step than the whole batch's.
     mixes_batch = False
 
+    # True for a layer with several inputs (the merge layers, tinycnn/layers/merge.py): build
+    # takes a list of shapes, forward a list of arrays, and backward returns a list of dL/dx.
+    takes_list = False
+
     def __init__(self, name=None, input_shape=None):
         if input_shape is not None:
             input_shape = tuple(int(d) for d in input_shape)
@@ -68,8 +72,12 @@ class Layer:
 
     def build(self, input_shape, rng=None, dtype=np.float32):
         """Create the weights and state for inputs of ``input_shape`` (no batch axis), weights
-        drawn from ``rng`` (a ``np.random.Generator``; a fresh unseeded one if None)."""
-        input_shape = tuple(int(d) for d in input_shape)
+        drawn from ``rng`` (a ``np.random.Generator``; a fresh unseeded one if None).
+        A layer that ``takes_list`` gets a list of shapes, one per input."""
+        if self.takes_list:
+            input_shape = [tuple(int(d) for d in shape) for shape in input_shape]
+        else:
+            input_shape = tuple(int(d) for d in input_shape)
         output_shape = self.compute_output_shape(input_shape)
         rng = np.random.default_rng() if rng is None else rng
         dtype = np.dtype(dtype)
@@ -136,15 +144,9 @@ class Layer:
     # ---- checks shared by every forward and backward ------------------------------------
     def _check_input(self, x):
         """Build on first use, and refuse an input this layer cannot take, naming both shapes."""
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"{self}: expected a NumPy array, got {type(x).__name__}")
-        if x.dtype not in (np.float32, np.float64):
-            raise TypeError(
-                f"{self}: expected a float32 or float64 array, got dtype {x.dtype} "
-                "(scale images to floats first, e.g. (x / 255.0).astype(np.float32))"
-            )
-        if x.ndim == 0 or x.shape[0] == 0:
-            raise ValueError(f"{self}: got an empty batch of shape {x.shape}")
+        if self.takes_list:
+            return self._check_inputs(x)
+        self._check_array(x, f"{self}")
         if not self.built:
             self.build(x.shape[1:], dtype=x.dtype)
         if x.shape[1:] != self.input_shape:
@@ -152,6 +154,37 @@ class Layer:
                 f"{self}: expected input of shape (N, {', '.join(map(str, self.input_shape))}), "
                 f"got {x.shape}"
             )
+
+    def _check_inputs(self, xs):
+        """The same for a layer that ``takes_list``: a list of arrays, one per input, that
+        share the batch size N and the dtype."""
+        if not isinstance(xs, (list, tuple)):
+            raise TypeError(f"{self}: expected a list of NumPy arrays, one per input, got "
+                            f"{type(xs).__name__}")
+        for i, x in enumerate(xs):
+            self._check_array(x, f"{self} input {i}")
+        if len({x.shape[0] for x in xs}) > 1 or len({x.dtype for x in xs}) > 1:
+            raise ValueError(f"{self}: expected inputs of one batch size and dtype, got shapes "
+                             f"{[x.shape for x in xs]} and dtypes {[x.dtype.name for x in xs]}")
+        shapes = [x.shape[1:] for x in xs]
+        if not self.built:  # an empty list builds nothing: the layer refuses fewer than 2
+            self.build(shapes, dtype=xs[0].dtype if xs else np.float32)
+        if shapes != self.input_shape:
+            expected = ", ".join(f"(N, {', '.join(map(str, shape))})" for shape in self.input_shape)
+            raise ValueError(f"{self}: expected inputs of shapes [{expected}], got "
+                             f"{[x.shape for x in xs]}")
+
+    def _check_array(self, x, what):
+        """x is a float array with a batch axis; ``what`` names it in the errors."""
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{what}: expected a NumPy array, got {type(x).__name__}")
+        if x.dtype not in (np.float32, np.float64):
+            raise TypeError(
+                f"{what}: expected a float32 or float64 array, got dtype {x.dtype} "
+                "(scale images to floats first, e.g. (x / 255.0).astype(np.float32))"
+            )
+        if x.ndim == 0 or x.shape[0] == 0:
+            raise ValueError(f"{what}: got an empty batch of shape {x.shape}")
 
     def _cached(self):
         """What the last forward call stored; backward needs it."""
