@@ -12,8 +12,19 @@ dL/dx = (out - onehot(y)) / N instead.
 Shapes: x, out, dout, dx: any (N, ..., F), all the same. No weights.
 """
 
+from typing import NamedTuple
+
+import numpy as np
+
 from tinycnn.layers.activations import activate, activation_backward, check_activation
 from tinycnn.layers.base import Layer
+
+
+class ActivationCache(NamedTuple):
+    """What an activation layer's forward keeps for backward (the last call's): only out
+    (N, ..., F), whose values the derivative is written with."""
+
+    out: np.ndarray
 
 
 class Activation(Layer):
@@ -40,12 +51,12 @@ class Activation(Layer):
         """x: (N, ..., F) -> out: the same shape."""
         self._check_input(x)
         out = activate(x, self.activation)
-        self._cache = out
+        self._cache = ActivationCache(out=out)
         return out
 
     def backward(self, dout):
         """dout: (N, ..., F) -> dx: the same shape."""
-        out = self._cached()
+        out = self._cached().out
         rows = out.reshape(-1, out.shape[-1])  # the kernels take (M, F)
         dx = activation_backward(dout.reshape(rows.shape), rows, self.activation, self.kernels)
         return dx.reshape(out.shape)

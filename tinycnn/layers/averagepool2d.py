@@ -13,7 +13,16 @@ Output size, strides and padding: see tinycnn/layers/pooling2d.py. No weights.
 Shapes:  x (N, H, W, C) -> out (N, H_out, W_out, C)
 """
 
+from typing import NamedTuple
+
 from tinycnn.layers.pooling2d import Pooling2D
+
+
+class AveragePoolCache(NamedTuple):
+    """What AveragePooling2D's forward keeps for backward (the last call's): only x_shape
+    (N, H, W, C), the shape of dx; each pixel's weight, 1 / count, is known from the geometry."""
+
+    x_shape: tuple
 
 
 class AveragePooling2D(Pooling2D):
@@ -23,10 +32,10 @@ class AveragePooling2D(Pooling2D):
     def forward(self, x, training=False):
         """x: (N, H, W, C) -> out: (N, H_out, W_out, C)."""
         self._check_input(x)
-        self._cache = x.shape  # backward needs only the shape: the weights are 1 / count
+        self._cache = AveragePoolCache(x_shape=x.shape)
         return self.kernels.avgpool_forward(x, *self.geometry)
 
     def backward(self, dout):
         """dout: (N, H_out, W_out, C) -> dx: (N, H, W, C)."""
-        x_shape = self._cached()
+        x_shape = self._cached().x_shape
         return self.kernels.avgpool_backward(dout, x_shape, *self.geometry)

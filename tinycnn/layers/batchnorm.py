@@ -28,9 +28,24 @@ Shapes: x, out, dout, dx: (N, ..., C); gamma, beta, moving_mean, moving_variance
 The parameters are gamma and beta; moving_mean and moving_variance are state (not trained).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from tinycnn.layers.base import Layer
+
+
+class BatchNormCache(NamedTuple):
+    """What BatchNormalization's forward keeps for backward (the last call's):
+
+        x_hat      (M, C), the normalised input, one column per channel
+        inv_std    (C,), s = 1 / sqrt(var + eps)
+        training   whether mean and var were the batch's own (then they depend on x too)
+    """
+
+    x_hat: np.ndarray
+    inv_std: np.ndarray
+    training: bool
 
 
 class BatchNormalization(Layer):
@@ -84,7 +99,7 @@ class BatchNormalization(Layer):
         inv_std = 1 / np.sqrt(var + x.dtype.type(self.epsilon))
         x_hat = centered * inv_std
         out = self.params["gamma"] * x_hat + self.params["beta"]
-        self._cache = (x_hat, inv_std, training)
+        self._cache = BatchNormCache(x_hat=x_hat, inv_std=inv_std, training=training)
         return out.reshape(x.shape)
 
     def _column_sums(self, rows):
@@ -103,12 +118,13 @@ class BatchNormalization(Layer):
 
     def backward(self, dout):
         """dout: (N, ..., C) -> dx: the same shape; fills grads "gamma" and "beta" (C,)."""
-        x_hat, inv_std, training = self._cached()
+        cache = self._cached()
+        x_hat = cache.x_hat
         dout_rows = dout.reshape(x_hat.shape)
         dbeta = self.grads["beta"] = self._column_sums(dout_rows)
         dgamma = self.grads["gamma"] = self._column_sums(dout_rows * x_hat)
-        scale = self.params["gamma"] * inv_std
-        if training:
+        scale = self.params["gamma"] * cache.inv_std
+        if cache.training:
             dx = scale * (dout_rows - (dbeta + x_hat * dgamma) / len(x_hat))
         else:
             dx = scale * dout_rows

@@ -21,6 +21,8 @@ the kernels' arguments by name and in order, so forward calls ``im2col(x, *geome
 backward ``col2im(dcols, x_shape, *geometry)``.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from tinycnn.kernels.im2col import WindowGeometry
@@ -32,6 +34,19 @@ from tinycnn.layers.activations import (
 from tinycnn.layers.base import Layer
 from tinycnn.layers.initializers import glorot_uniform
 from tinycnn.layers.shapes import padding_mode, positive_int, positive_pair, strides_or_alias
+
+
+class Conv2DCache(NamedTuple):
+    """What Conv2D's forward keeps for backward (the last call's):
+
+        cols      (N*H_out*W_out, KH*KW*C_in), every window as a row: dW = cols.T @ dz
+        out       (N*H_out*W_out, F), after the activation, whose derivative backward reads
+        x_shape   (N, H, W, C_in), the shape col2im gives dx
+    """
+
+    cols: np.ndarray
+    out: np.ndarray
+    x_shape: tuple
 
 
 class Conv2D(Layer):
@@ -85,13 +100,13 @@ class Conv2D(Layer):
         cols = self.kernels.im2col(x, *geometry)
         z = cols @ W.reshape(-1, self.filters)
         out = add_bias_and_activate(z, b, self.activation, self.kernels)
-        self._cache = (cols, out, x.shape)
+        self._cache = Conv2DCache(cols=cols, out=out, x_shape=x.shape)
         return out.reshape(len(x), geometry.out_h, geometry.out_w, self.filters)
 
     def backward(self, dout):
         """dout: (N, H_out, W_out, F) -> dx: (N, H, W, C_in); fills grads "W" (KH, KW, C_in, F)
         and "b" (F,)."""
-        _, out, _ = self._cached()
+        out = self._cached().out
         dout = dout.reshape(out.shape)
         return self.backward_from_preactivation(
             activation_backward(dout, out, self.activation, self.kernels)
@@ -99,14 +114,14 @@ class Conv2D(Layer):
 
     def backward_from_preactivation(self, dz):
         """Backward from dz = dL/dz (before the activation): (N*H_out*W_out, F) or 4-D."""
-        (cols, _, x_shape), W = self._cached(), self.params["W"]
+        cache, W = self._cached(), self.params["W"]
         dz = dz.reshape(-1, self.filters)
-        self.grads["W"] = (cols.T @ dz).reshape(W.shape)
+        self.grads["W"] = (cache.cols.T @ dz).reshape(W.shape)
         self.grads["b"] = self.kernels.column_sums(dz)
         if not self.needs_input_grad:
             return None
         dcols = dz @ W.reshape(-1, self.filters).T
-        return self.kernels.col2im(dcols, x_shape, *self.geometry)
+        return self.kernels.col2im(dcols, cache.x_shape, *self.geometry)
 
     def get_config(self):
         return {"name": self.name, "filters": self.filters, "kernel_size": list(self.kernel_size),

@@ -7,6 +7,8 @@ Backward:  dz = dout through the activation's derivative, then
 Shapes:  x (N, D) -> out (N, U);  W (D, U), b (U,)
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from tinycnn.layers.activations import (
@@ -17,6 +19,18 @@ from tinycnn.layers.activations import (
 from tinycnn.layers.base import Layer
 from tinycnn.layers.initializers import glorot_uniform
 from tinycnn.layers.shapes import positive_int
+
+
+class DenseCache(NamedTuple):
+    """What Dense's forward keeps for backward (the last call's):
+
+        x     (N, D), the input: dW = x.T @ dz
+        out   (N, U), after the activation, whose derivative backward reads (None after
+              forward_preactivation: backward_from_preactivation starts below the activation)
+    """
+
+    x: np.ndarray
+    out: np.ndarray
 
 
 class Dense(Layer):
@@ -44,7 +58,7 @@ class Dense(Layer):
         self._check_input(x)
         z = x @ self.params["W"]
         out = add_bias_and_activate(z, self.params["b"], self.activation, self.kernels)
-        self._cache = (x, out)
+        self._cache = DenseCache(x=x, out=out)
         return out
 
     def forward_preactivation(self, x, training=False):
@@ -54,19 +68,19 @@ class Dense(Layer):
         self._check_input(x)
         z = x @ self.params["W"]
         z += self.params["b"]
-        self._cache = (x, None)
+        self._cache = DenseCache(x=x, out=None)
         return z
 
     def backward(self, dout):
         """dout: (N, U) -> dx: (N, D); fills grads "W" (D, U) and "b" (U,)."""
-        _, out = self._cached()
+        out = self._cached().out
         return self.backward_from_preactivation(
             activation_backward(dout, out, self.activation, self.kernels)
         )
 
     def backward_from_preactivation(self, dz):
         """Backward from dz = dL/dz (before the activation): (N, U)."""
-        x, _ = self._cached()
+        x = self._cached().x
         self.grads["W"] = x.T @ dz
         self.grads["b"] = self.kernels.column_sums(dz)
         return dz @ self.params["W"].T if self.needs_input_grad else None

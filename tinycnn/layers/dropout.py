@@ -6,9 +6,18 @@ Shapes: x, out, mask: any (N, ...). No weights. The random generator comes from 
 (the model passes its own seeded one), so a seeded model drops the same values on every rerun.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from tinycnn.layers.base import Layer
+
+
+class DropoutCache(NamedTuple):
+    """What Dropout's forward keeps for backward (the last call's): only scaled_mask, the same
+    shape as x, mask / (1 - rate); or a single 1 after a forward that dropped nothing."""
+
+    scaled_mask: np.ndarray
 
 
 class Dropout(Layer):
@@ -32,15 +41,15 @@ class Dropout(Layer):
         """x: (N, ...) -> out: same shape."""
         self._check_input(x)
         if not training or self.rate == 0:
-            self._cache = np.ones(1, x.dtype)  # backward: dx = dout
+            self._cache = DropoutCache(scaled_mask=np.ones(1, x.dtype))  # dx = dout
             return x
         keep = 1.0 - self.rate
         scaled_mask = (self.rng.random(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)
-        self._cache = scaled_mask
+        self._cache = DropoutCache(scaled_mask=scaled_mask)
         return x * scaled_mask
 
     def backward(self, dout):
-        return dout * self._cached()
+        return dout * self._cached().scaled_mask
 
     def get_config(self):
         return {"name": self.name, "rate": self.rate}

@@ -14,9 +14,29 @@ Plain NumPy: each forward pass is one reduction over the axes (1, 2). No weights
 Shapes:  x (N, H, W, C) -> out (N, C);  dout (N, C) -> dx (N, H, W, C)
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from tinycnn.layers.base import Layer
+
+
+class GlobalAveragePoolCache(NamedTuple):
+    """What GlobalAveragePooling2D's forward keeps for backward (the last call's): only x_shape
+    (N, H, W, C), the shape of dx."""
+
+    x_shape: tuple
+
+
+class GlobalMaxPoolCache(NamedTuple):
+    """What GlobalMaxPooling2D's forward keeps for backward (the last call's):
+
+        winner    (N, C), each channel's largest pixel as a flat index y*W + x
+        x_shape   (N, H, W, C), the shape of dx
+    """
+
+    winner: np.ndarray
+    x_shape: tuple
 
 
 class GlobalPooling2D(Layer):
@@ -34,12 +54,12 @@ class GlobalAveragePooling2D(GlobalPooling2D):
     def forward(self, x, training=False):
         """x: (N, H, W, C) -> out: (N, C)."""
         self._check_input(x)
-        self._cache = x.shape
+        self._cache = GlobalAveragePoolCache(x_shape=x.shape)
         return x.mean(axis=(1, 2))
 
     def backward(self, dout):
         """dout: (N, C) -> dx: (N, H, W, C)."""
-        n, h, w, c = self._cached()
+        n, h, w, c = self._cached().x_shape
         dx = np.empty((n, h, w, c), dtype=dout.dtype)
         dx[...] = (dout / (h * w))[:, np.newaxis, np.newaxis, :]  # copied to every pixel
         return dx
@@ -54,14 +74,15 @@ class GlobalMaxPooling2D(GlobalPooling2D):
         n, h, w, c = x.shape
         pixels = x.reshape(n, h * w, c)
         winner = pixels.argmax(axis=1)  # (N, C): the flat pixel index y*W + x; first max wins
-        self._cache = (winner, x.shape)
+        self._cache = GlobalMaxPoolCache(winner=winner, x_shape=x.shape)
         return pixels.max(axis=1)
 
     def backward(self, dout):
         """dout: (N, C) -> dx: (N, H, W, C)."""
-        winner, (n, h, w, c) = self._cached()
+        cache = self._cached()
+        n, h, w, c = cache.x_shape
         dx = np.zeros((n, h * w, c), dtype=dout.dtype)
         images = np.arange(n)[:, np.newaxis]  # (N, 1), broadcast against winner (N, C)
         channels = np.arange(c)[np.newaxis, :]  # (1, C)
-        dx[images, winner, channels] = dout  # dx[i, winner[i, ch], ch] = dout[i, ch]
+        dx[images, cache.winner, channels] = dout  # dx[i, winner[i, ch], ch] = dout[i, ch]
         return dx.reshape(n, h, w, c)

@@ -12,8 +12,23 @@ S_h + 1 for "valid", ceil(H / S_h) for "same"). No weights.
 Shapes:  x (N, H, W, C) -> out (N, H_out, W_out, C); argmax (N, H_out, W_out, C) int32
 """
 
+from typing import NamedTuple
+
+import numpy as np
+
 from tinycnn.layers.pooling2d import Pooling2D
 from tinycnn.layers.shapes import strides_or_alias
+
+
+class MaxPoolCache(NamedTuple):
+    """What MaxPool2D's forward keeps for backward (the last call's):
+
+        argmax    (N, H_out, W_out, C) int32, each window's winner: ky*KW + kx inside it
+        x_shape   (N, H, W, C), the shape of dx
+    """
+
+    argmax: np.ndarray
+    x_shape: tuple
 
 
 class MaxPool2D(Pooling2D):
@@ -29,10 +44,10 @@ class MaxPool2D(Pooling2D):
         """x: (N, H, W, C) -> out: (N, H_out, W_out, C)."""
         self._check_input(x)
         out, argmax = self.kernels.maxpool_forward(x, *self.geometry)
-        self._cache = (argmax, x.shape)
+        self._cache = MaxPoolCache(argmax=argmax, x_shape=x.shape)
         return out
 
     def backward(self, dout):
         """dout: (N, H_out, W_out, C) -> dx: (N, H, W, C)."""
-        argmax, x_shape = self._cached()
-        return self.kernels.maxpool_backward(dout, argmax, x_shape, *self.geometry)
+        cache = self._cached()
+        return self.kernels.maxpool_backward(dout, cache.argmax, cache.x_shape, *self.geometry)
