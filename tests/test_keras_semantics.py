@@ -532,3 +532,25 @@ def test_the_checkup_does_not_blame_a_correct_dropout_inside_a_nested_model():
     report = tc.checkup(nested_dropout_model(), x, y, print_fn=None)
     backward = next(check for check in report.checks if check.name == "backward")
     assert backward.verdict == "ok", backward
+
+
+# ---- layer(x) and model(x) run them, as in Keras ------------------------------------------------
+def test_calling_a_layer_or_a_model_on_arrays_runs_it():
+    x, _ = data(8)
+    model = small_model()
+    np.testing.assert_allclose(model(x), model.predict(x), rtol=1e-6)
+    dense = Dense(4)
+    out = dense(x.reshape(8, -1))
+    np.testing.assert_array_equal(out, x.reshape(8, -1) @ dense.params["W"] + dense.params["b"])
+    add = keras.layers.Add()
+    np.testing.assert_array_equal(add([x, x]), 2 * x)
+    moving = model.layers[1].state["moving_mean"].copy()
+    model(x, training=True)  # BatchNorm's training mode updates its statistics, as Keras's
+    assert not np.array_equal(moving, model.layers[1].state["moving_mean"])
+
+
+def test_calling_a_layer_on_keras_input_says_what_tinycnn_does_instead():
+    with pytest.raises(TypeError, match="functional API.*Sequential"):
+        Conv2D(2, 3)(keras.Input(shape=(6, 6, 1)))
+    with pytest.raises(TypeError, match="training: expected True or False"):
+        Dense(2)(np.ones((2, 3), np.float32), training="yes")

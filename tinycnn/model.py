@@ -20,7 +20,7 @@ import numpy as np
 from tinycnn import interrupts, parallel, saving, training
 from tinycnn.callbacks import CallbackList
 from tinycnn.layers.activations import softmax
-from tinycnn.layers.shapes import positive_int
+from tinycnn.layers.shapes import flag, positive_int
 from tinycnn.losses import get_loss
 from tinycnn.metrics import check_metrics
 from tinycnn.network import Network
@@ -161,6 +161,14 @@ class Sequential(Network):
         running = training.RunningLogs(self.metrics)
         running.add(loss, probs, y)
         return _keras_result(running.logs(), return_dict)
+
+    def __call__(self, x, training=False):
+        """The model's output for a batch x (N, H, W, C), as Keras's ``model(x)``: one forward
+        pass, checked and converted as predict does (predict runs it in pieces on threads).
+        ``training=True`` runs the layers in training mode (Dropout drops, BatchNorm uses and
+        updates the batch's statistics), as in Keras."""
+        out = self.forward(self.prepare(x), training=flag(training, "model(x) training"))
+        return np.array(out)  # a writable array of its own, not the last layer's read-only one
 
     # ---- fit, evaluate, predict ----------------------------------------------------------
     def prepare(self, x, y=None, what="x"):

@@ -136,6 +136,18 @@ class Layer:
         """The params the optimizer moves: all of them, or none when the layer is frozen."""
         return self.params if self.trainable else {}
 
+    def __call__(self, inputs, training=False):
+        """Run the layer on arrays, as Keras's ``layer(x)``: forward(inputs, training), the
+        layer built on first use. inputs: an array (N, ...), or a list of them for a layer
+        that ``takes_list``."""
+        if not isinstance(inputs, (np.ndarray, list, tuple)):
+            raise TypeError(
+                f"{self}: called on {type(inputs).__name__}, but a layer runs on NumPy arrays; "
+                "calling layers on keras.Input to build a model (Keras's functional API) is "
+                "not in tinycnn yet: build the model with Sequential([...])")
+        return self.forward(list(inputs) if self.takes_list else inputs,
+                            training=flag(training, f"{self} training"))
+
     def use_kernels(self, name):
         """Switch this layer to the "numba" kernels or to their "numpy" twins."""
         self.kernels = get_kernels(name)
