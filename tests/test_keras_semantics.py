@@ -554,3 +554,14 @@ def test_calling_a_layer_on_keras_input_says_what_tinycnn_does_instead():
         Conv2D(2, 3)(keras.Input(shape=(6, 6, 1)))
     with pytest.raises(TypeError, match="training: expected True or False"):
         Dense(2)(np.ones((2, 3), np.float32), training="yes")
+
+
+def test_the_lowercase_merge_functions_run_on_arrays():
+    a, b = data(4)[0], data(4, seed=1)[0]
+    np.testing.assert_array_equal(keras.layers.add([a, b]), a + b)
+    np.testing.assert_array_equal(keras.layers.subtract([a, b]), a - b)
+    np.testing.assert_array_equal(keras.layers.maximum([a, b]), np.maximum(a, b))
+    np.testing.assert_array_equal(keras.layers.concatenate([a, b], axis=1),
+                                  np.concatenate([a, b], axis=1))
+    with pytest.raises(TypeError, match="functional API"):
+        keras.layers.add([keras.Input(shape=(6, 6, 1)), keras.Input(shape=(6, 6, 1))])

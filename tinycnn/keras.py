@@ -48,6 +48,18 @@ def InputLayer(input_shape=None, shape=None, name=None):  # noqa: N802 (Keras's 
     return InputSpec(shape if shape is not None else input_shape)
 
 
+def _merge_function(layer_class):
+    """Keras's lowercase form of a merge layer: ``add([a, b])`` is ``Add()([a, b])``."""
+
+    def merge(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+
+    merge.__name__ = merge.__qualname__ = layer_class.__name__.lower()
+    merge.__doc__ = (f"keras.layers.{merge.__name__}(inputs, **kwargs): "
+                     f"{layer_class.__name__}(**kwargs)(inputs), on a list of arrays.")
+    return merge
+
+
 def to_categorical(y, num_classes=None, dtype="float32"):
     """Class ids (N,) -> one-hot rows (N, K), as keras.utils.to_categorical."""
     y = np.asarray(y, dtype=np.int64).reshape(-1)
@@ -78,6 +90,9 @@ layers = _Namespace(
     Reshape=_layers.Reshape, ZeroPadding2D=_layers.ZeroPadding2D,
     Add=_layers.Add, Subtract=_layers.Subtract, Multiply=_layers.Multiply,
     Average=_layers.Average, Maximum=_layers.Maximum, Concatenate=_layers.Concatenate,
+    **{merge.__name__: merge for merge in map(_merge_function, (
+        _layers.Add, _layers.Subtract, _layers.Multiply, _layers.Average, _layers.Maximum,
+        _layers.Concatenate))},
 )
 models = _Namespace("keras.models", Sequential=Sequential, load_model=load_model)
 callbacks = _Namespace(

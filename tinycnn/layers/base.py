@@ -140,11 +140,13 @@ class Layer:
         """Run the layer on arrays, as Keras's ``layer(x)``: forward(inputs, training), the
         layer built on first use. inputs: an array (N, ...), or a list of them for a layer
         that ``takes_list``."""
-        if not isinstance(inputs, (np.ndarray, list, tuple)):
-            raise TypeError(
-                f"{self}: called on {type(inputs).__name__}, but a layer runs on NumPy arrays; "
-                "calling layers on keras.Input to build a model (Keras's functional API) is "
-                "not in tinycnn yet: build the model with Sequential([...])")
+        items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        for item in items:
+            if not isinstance(item, np.ndarray):
+                raise TypeError(
+                    f"{self}: called on {type(item).__name__}, but a layer runs on NumPy "
+                    "arrays; calling layers on keras.Input to build a model (Keras's "
+                    "functional API) is not in tinycnn yet: build it with Sequential([...])")
         return self.forward(list(inputs) if self.takes_list else inputs,
                             training=flag(training, f"{self} training"))
 
