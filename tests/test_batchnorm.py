@@ -188,7 +188,7 @@ def test_state_is_saved_loaded_and_in_the_weights_not_in_the_optimizer(tmp_path)
 
 def test_a_batch_with_batchnorm_is_one_step_not_pieces(monkeypatch):
     """train_on_batch on 64 images equals one unsplit pass over them (float64, 1e-10)."""
-    import tinycnn.model as model_module
+    import tinycnn.training as training_module
 
     rng = np.random.default_rng(2)
     x = rng.random((64, 8, 8, 1))
@@ -196,7 +196,7 @@ def test_a_batch_with_batchnorm_is_one_step_not_pieces(monkeypatch):
 
     model = bn_model(seed=1, dtype="float64")
     model.compile(optimizer=SGD(learning_rate=0.1))
-    monkeypatch.setattr(model_module, "TRAIN_PIECE", 16)
+    monkeypatch.setattr(training_module, "TRAIN_PIECE", 16)
     model.train_on_batch(x, y)
 
     # By hand: one forward and backward over all 64 images, then p -= lr * g.

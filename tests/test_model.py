@@ -415,14 +415,14 @@ def test_successive_fit_calls_shuffle_differently_but_reruns_repeat():
 def test_a_large_batch_in_pieces_takes_the_same_step_as_one_pass(monkeypatch):
     """Gradient accumulation over pieces of TRAIN_PIECE images is the same optimisation step
     (and the same loss and probabilities) as one forward and backward over the whole batch."""
-    import tinycnn.model as model_module
+    import tinycnn.training as training_module
 
     rng = np.random.default_rng(3)
     x = rng.random((96, 28, 28, 1)).astype(np.float32)
     y = rng.integers(0, 10, 96)
 
     def one_step(piece):
-        monkeypatch.setattr(model_module, "TRAIN_PIECE", piece)
+        monkeypatch.setattr(training_module, "TRAIN_PIECE", piece)
         model = seed_model(seed=1)
         model.compile(optimizer=SGD(learning_rate=0.1))
         loss, probs = model.train_step(x, y)

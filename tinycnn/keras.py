@@ -48,16 +48,35 @@ def InputLayer(input_shape=None, shape=None, name=None):  # noqa: N802 (Keras's 
     return InputSpec(shape if shape is not None else input_shape)
 
 
-def _merge_function(layer_class):
-    """Keras's lowercase form of a merge layer: ``add([a, b])`` is ``Add()([a, b])``."""
+# Keras's lowercase forms of the merge layers: add([a, b]) is Add()([a, b]), on arrays.
+def add(inputs, **kwargs):
+    """keras.layers.add(inputs): Add(**kwargs)(inputs)."""
+    return _layers.Add(**kwargs)(inputs)
 
-    def merge(inputs, **kwargs):
-        return layer_class(**kwargs)(inputs)
 
-    merge.__name__ = merge.__qualname__ = layer_class.__name__.lower()
-    merge.__doc__ = (f"keras.layers.{merge.__name__}(inputs, **kwargs): "
-                     f"{layer_class.__name__}(**kwargs)(inputs), on a list of arrays.")
-    return merge
+def subtract(inputs, **kwargs):
+    """keras.layers.subtract(inputs): Subtract(**kwargs)(inputs)."""
+    return _layers.Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """keras.layers.multiply(inputs): Multiply(**kwargs)(inputs)."""
+    return _layers.Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """keras.layers.average(inputs): Average(**kwargs)(inputs)."""
+    return _layers.Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """keras.layers.maximum(inputs): Maximum(**kwargs)(inputs)."""
+    return _layers.Maximum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """keras.layers.concatenate(inputs, axis=-1): Concatenate(axis, **kwargs)(inputs)."""
+    return _layers.Concatenate(axis=axis, **kwargs)(inputs)
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -90,9 +109,8 @@ layers = _Namespace(
     Reshape=_layers.Reshape, ZeroPadding2D=_layers.ZeroPadding2D,
     Add=_layers.Add, Subtract=_layers.Subtract, Multiply=_layers.Multiply,
     Average=_layers.Average, Maximum=_layers.Maximum, Concatenate=_layers.Concatenate,
-    **{merge.__name__: merge for merge in map(_merge_function, (
-        _layers.Add, _layers.Subtract, _layers.Multiply, _layers.Average, _layers.Maximum,
-        _layers.Concatenate))},
+    add=add, subtract=subtract, multiply=multiply, average=average, maximum=maximum,
+    concatenate=concatenate,
 )
 models = _Namespace("keras.models", Sequential=Sequential, load_model=load_model)
 callbacks = _Namespace(

@@ -17,7 +17,7 @@ Shapes: x (N, H, W, C) float32, y (N,) class ids, z and probs (N, K).
 
 import numpy as np
 
-from tinycnn import interrupts, parallel, saving, training
+from tinycnn import parallel, saving, training
 from tinycnn.callbacks import CallbackList
 from tinycnn.layers.activations import softmax
 from tinycnn.layers.shapes import flag, positive_int
@@ -26,8 +26,6 @@ from tinycnn.metrics import check_metrics
 from tinycnn.network import Network
 from tinycnn.optimizers import get_optimizer
 from tinycnn.validation import check_images, check_labels, check_not_single_image
-
-TRAIN_PIECE = 32  # images per forward and backward pass inside one training step
 
 
 class Sequential(Network):
@@ -130,27 +128,9 @@ class Sequential(Network):
     # ---- one training step ---------------------------------------------------------------
     def train_step(self, x, y):
         """One optimisation step on prepared arrays x (N, H, W, C), y; returns (loss, probs).
-
-        A batch of more than TRAIN_PIECE images goes forward and backward in pieces whose
-        gradients are added up, each weighted by its share of the batch, before the optimizer
-        moves once (gradient accumulation). That is the same step as one pass over the whole
-        batch when every layer treats images independently, and each layer's arrays stay in
-        cache (at batch 128, ~11% more images/s). A layer that mixes the batch (BatchNorm's
-        batch statistics) makes the step one pass. The optimizer's step is whole or not at all
-        (interrupts.py): a Ctrl-C never leaves some layers a step ahead of the others.
-        """
-        self._ensure_built(x.shape[1:])  # from the model's seed, not layer by layer
-        piece = len(x) if any(layer.mixes_batch for layer in self.layers) else TRAIN_PIECE
-        grads, scores, probs = None, [], []
-        for start in range(0, len(x), piece):
-            scores.append(self.forward(x[start:start + piece], training=True, logits=True))
-            probs.append(self.probabilities(scores[-1]))
-            self.backward_loss(probs[-1], y[start:start + piece], weight=len(probs[-1]) / len(x))
-            grads = _add_grads(grads, self.layers, alone=len(x) <= piece)
-        with interrupts.deferred():
-            self.optimizer.step([layer.trainable_params for layer in self.layers], grads,
-                                [layer.name for layer in self.layers])
-        return self.loss_of(np.concatenate(scores), y), np.concatenate(probs)
+        The step itself reads top to bottom in training.py (``training.train_step``); this is
+        the hook fit calls, to override as in Keras."""
+        return training.train_step(self, x, y)
 
     def train_on_batch(self, x, y, return_dict=False):
         """One optimizer step on (x, y), as Keras: returns the batch's loss, or [loss, *metrics]
@@ -276,16 +256,3 @@ def _keras_result(logs, return_dict):
     if return_dict:
         return logs
     return logs["loss"] if len(logs) == 1 else list(logs.values())
-
-
-def _add_grads(total, layers, alone=False):
-    """Each layer's grads added into ``total`` (a list of dicts), a copy the first time; the
-    layers' own dicts when the batch is one piece (``alone``)."""
-    if alone:
-        return [layer.grads for layer in layers]
-    if total is None:
-        return [{name: g.copy() for name, g in layer.grads.items()} for layer in layers]
-    for layer_total, layer in zip(total, layers, strict=True):
-        for name, g in layer.grads.items():
-            layer_total[name] += g
-    return total
