@@ -164,7 +164,7 @@ def test_state_is_saved_loaded_and_in_the_weights_not_in_the_optimizer(tmp_path)
 
     bn = model.layers[1]
     assert not np.array_equal(bn.state["moving_mean"], np.zeros(4)), "training moves the state"
-    weights = model.get_weights()
+    weights = model.weights  # the live arrays, in Keras's order (get_weights: copies of them)
     assert weights[2] is bn.params["gamma"] and weights[3] is bn.params["beta"]
     assert weights[4] is bn.state["moving_mean"] and weights[5] is bn.state["moving_variance"]
     assert not any("moving" in key for slot in model.optimizer.state.values() for key in slot)

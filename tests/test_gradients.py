@@ -348,7 +348,7 @@ def test_fused_softmax_crossentropy_gradient_of_a_whole_model(ending, loss, n, s
     rng = np.random.default_rng(seed)
     # Small weights keep every probability far from the loss's clipping at 1e-7 and 1 - 1e-7,
     # where the clipped loss is flat but the fused gradient is not.
-    for weights in model.get_weights():
+    for weights in model.weights:
         weights[...] = rng.normal(scale=0.2, size=weights.shape)
     x = rng.standard_normal((n, 4, 4, 2))
     labels = rng.integers(0, 3, size=n)
@@ -362,7 +362,7 @@ def test_fused_softmax_crossentropy_gradient_of_a_whole_model(ending, loss, n, s
         return model.loss(y, model.forward(x, training=False))
 
     errors = {}
-    for i, (weights, grad) in enumerate(zip(model.get_weights(), analytic, strict=True)):
+    for i, (weights, grad) in enumerate(zip(model.weights, analytic, strict=True)):
         errors[i] = relative_error(grad, numerical_gradient(total_loss, weights))
     assert max(errors.values()) < TOLERANCE, f"relative errors per parameter array: {errors}"
 

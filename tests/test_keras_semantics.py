@@ -565,3 +565,58 @@ def test_the_lowercase_merge_functions_run_on_arrays():
                                   np.concatenate([a, b], axis=1))
     with pytest.raises(TypeError, match="functional API"):
         keras.layers.add([keras.Input(shape=(6, 6, 1)), keras.Input(shape=(6, 6, 1))])
+
+
+# ---- weights, as Keras hands them out ----------------------------------------------------------
+def test_get_weights_are_copies_so_set_weights_puts_a_model_back():
+    x, y = data()
+    model = small_model()
+    initial = model.get_weights()  # Keras's idiom to reset a model later
+    before = model.predict(x)
+    model.fit(x, y, epochs=2, verbose=0)
+    assert not np.allclose(model.predict(x), before)
+    model.set_weights(initial)
+    np.testing.assert_array_equal(model.predict(x), before)
+
+
+def test_layer_weights_in_keras_order_and_by_keras_names():
+    model = small_model()
+    conv, batchnorm, _, dense = model.layers
+    assert conv.kernel is conv.params["W"] and dense.bias is dense.params["b"]
+    assert [w.shape for w in conv.get_weights()] == [(3, 3, 1, 3), (3,)]  # kernel, bias
+    def same_arrays(a, b):
+        return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+    params, state = batchnorm.params, batchnorm.state
+    assert same_arrays(batchnorm.weights, [params["gamma"], params["beta"],
+                                           state["moving_mean"], state["moving_variance"]])
+    assert same_arrays(batchnorm.trainable_weights, batchnorm.weights[:2])
+    assert same_arrays(batchnorm.non_trainable_weights, batchnorm.weights[2:])
+    batchnorm.trainable = False
+    assert batchnorm.trainable_weights == []
+    assert same_arrays(batchnorm.non_trainable_weights, batchnorm.weights)
+    assert dense.count_params() == 48 * 3 + 3 == sum(w.size for w in dense.get_weights())
+    with pytest.raises(AttributeError, match="has no kernel"):
+        batchnorm.kernel  # noqa: B018
+
+
+def test_a_layers_weights_move_over_layer_by_layer_as_from_keras():
+    # The parity fixture holds a real Keras model's initial weights, in Keras's order per layer.
+    import json
+    from pathlib import Path
+    reference = json.loads((Path(__file__).parent / "data" / "keras_parity.json").read_text())
+    keras_weights = [np.array(w, np.float32) for w in reference["initial"]]
+    model = tc.Sequential([keras.Input((6, 6, 1)), Conv2D(3, 3, activation="relu"),
+                           BatchNormalization(), MaxPool2D(2), Flatten(),
+                           Dense(8, activation="relu"), Dense(3, activation="softmax")])
+    start = 0
+    for layer in model.layers:
+        count = len(layer.weights)
+        layer.set_weights(keras_weights[start:start + count])
+        start += count
+    for ours, theirs in zip(model.get_weights(), keras_weights, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(ValueError, match=r"set_weights: expected 2 arrays, got 1"):
+        model.layers[0].set_weights(keras_weights[:1])
+    with pytest.raises(ValueError, match=r"array 0 should have shape \(3, 3, 1, 3\)"):
+        model.layers[0].set_weights(keras_weights[1:3])

@@ -14,7 +14,7 @@ import numpy as np
 
 from tinycnn.kernels import NUMBA, get_kernels
 from tinycnn.layers.activation import Activation
-from tinycnn.layers.base import Layer
+from tinycnn.layers.base import Layer, assign_weights
 from tinycnn.layers.shapes import flag
 from tinycnn.summary import summary_text
 
@@ -172,24 +172,22 @@ class Network:
         return text
 
     # ---- weights -------------------------------------------------------------------------
+    @property
+    def weights(self):
+        """Every array of every layer, layer by layer, each layer's as Keras orders them
+        (Layer.weights): the model's own arrays, which training changes."""
+        return [value for layer in self.layers for value in layer.weights]
+
     def get_weights(self):
-        """Every array of every layer, layer by layer, params then state as Keras orders them
-        (BatchNorm: gamma, beta, moving_mean, moving_variance). Views, not copies."""
-        return [value for layer in self.layers
-                for value in (*layer.params.values(), *layer.state.values())]
+        """Copies of ``weights``, as Keras: ``w = model.get_weights()`` keeps what the weights
+        are now, whatever training does next, so ``model.set_weights(w)`` puts them back."""
+        self._ensure_built()
+        return [np.array(value) for value in self.weights]
 
     def set_weights(self, weights):
         """Copy arrays (in the order of get_weights) into the model's params and state."""
         self._ensure_built()
-        current = self.get_weights()
-        if len(weights) != len(current):
-            raise ValueError(f"set_weights: expected {len(current)} arrays, got {len(weights)}")
-        for i, (target, new) in enumerate(zip(current, weights, strict=True)):
-            if target.shape != np.shape(new):
-                raise ValueError(f"set_weights: array {i} should have shape {target.shape}, "
-                                 f"got {np.shape(new)}")
-        for target, new in zip(current, weights, strict=True):
-            target[...] = new
+        assign_weights(self.weights, weights, "set_weights")
 
     def forward(self, x, training=False, logits=False):
         """x: (N, *input_shape) -> the last layer's output, each layer's output read-only (a

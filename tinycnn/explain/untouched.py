@@ -54,6 +54,6 @@ def _restore(layer, traces):
         grads[key] = array
     layer.grads = grads
     for key, values in traces["state"].items():
-        layer.state[key][...] = values  # in place: get_weights() hands out these very arrays
+        layer.state[key][...] = values  # in place: model.weights and replicas share them
     if traces["rng"] is not None:
         layer.rng.bit_generator.state = traces["rng"]

@@ -112,6 +112,50 @@ class Layer:
     def _create_state(self, input_shape, dtype):
         return {}
 
+    # ---- weights, by Keras's names ----------------------------------------------------------
+    @property
+    def weights(self):
+        """The layer's arrays as Keras orders them: params, then state (Dense and Conv2D:
+        kernel W, bias b; BatchNormalization: gamma, beta, moving_mean, moving_variance).
+        The arrays themselves: training changes them."""
+        return [*self.params.values(), *self.state.values()]
+
+    @property
+    def trainable_weights(self):
+        return list(self.trainable_params.values())
+
+    @property
+    def non_trainable_weights(self):
+        frozen = [] if self.trainable else list(self.params.values())
+        return [*frozen, *self.state.values()]
+
+    def get_weights(self):
+        """Copies of ``weights`` (Keras's order), so a real Keras layer's weights, or
+        another layer's, can be moved over with ``set_weights``."""
+        return [np.array(value) for value in self.weights]
+
+    def set_weights(self, weights):
+        """Copy arrays, in the order of get_weights, into the layer's params and state."""
+        if not self.built:
+            raise RuntimeError(f"{self}: set_weights needs a built layer (build it, or call "
+                               "it on data, first)")
+        assign_weights(self.weights, weights, f"{self} set_weights")
+
+    @property
+    def kernel(self):
+        """Keras's name for params["W"] (Dense, Conv2D)."""
+        return self._keras_param("W", "kernel")
+
+    @property
+    def bias(self):
+        """Keras's name for params["b"] (Dense, Conv2D)."""
+        return self._keras_param("b", "bias")
+
+    def _keras_param(self, key, keras_name):
+        if key not in self.params:
+            raise AttributeError(f"{self} has no {keras_name} (its params: {sorted(self.params)})")
+        return self.params[key]
+
     def count_params(self):
         """Every number the layer holds, trained or not (Keras's Param # column)."""
         return (int(sum(value.size for value in self.params.values()))
@@ -213,3 +257,17 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
+
+
+def assign_weights(targets, weights, what):
+    """Copy each of ``weights`` into the array of ``targets`` at its place, after checking all
+    of them first (the count, every shape), so a wrong list changes nothing."""
+    weights = list(weights)
+    if len(weights) != len(targets):
+        raise ValueError(f"{what}: expected {len(targets)} arrays, got {len(weights)}")
+    for i, (target, new) in enumerate(zip(targets, weights, strict=True)):
+        if target.shape != np.shape(new):
+            raise ValueError(f"{what}: array {i} should have shape {target.shape}, "
+                             f"got {np.shape(new)}")
+    for target, new in zip(targets, weights, strict=True):
+        target[...] = new

@@ -109,7 +109,7 @@ class BatchNormalization(Layer):
         return self.kernels.column_sums(np.ascontiguousarray(rows))
 
     def _update_moving(self, mean, var):
-        # In place: get_weights() hands out these very arrays.
+        # In place: model.weights and the replicas of a parallel predict share these arrays.
         keep = self.momentum
         for name, batch_value in (("moving_mean", mean), ("moving_variance", var)):
             moving = self.state[name]
