@@ -163,6 +163,7 @@ def test_freezing_a_whole_model_used_as_a_layer():
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(head, model.layers[1].params["W"])
     assert "Non-trainable params: 30" in model.summary(print_fn=None)
+    assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
     base.layers[0].trainable = True  # a layer may be set on its own again, as in Keras
     assert model.layers[0].count_trainable_params() == 30
 

@@ -178,6 +178,16 @@ class Network:
         (Layer.weights): the model's own arrays, which training changes."""
         return [value for layer in self.layers for value in layer.weights]
 
+    @property
+    def trainable_weights(self):
+        """The arrays the optimizer moves, layer by layer (a frozen layer's are not among them)."""
+        return [value for layer in self.layers for value in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        """The arrays it does not: state (BatchNorm's moving statistics) and frozen params."""
+        return [value for layer in self.layers for value in layer.non_trainable_weights]
+
     def get_weights(self):
         """Copies of ``weights``, as Keras: ``w = model.get_weights()`` keeps what the weights
         are now, whatever training does next, so ``model.set_weights(w)`` puts them back."""
