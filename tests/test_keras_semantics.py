@@ -621,3 +621,11 @@ def test_a_layers_weights_move_over_layer_by_layer_as_from_keras():
         model.layers[0].set_weights(keras_weights[:1])
     with pytest.raises(ValueError, match=r"array 0 should have shape \(3, 3, 1, 3\)"):
         model.layers[0].set_weights(keras_weights[1:3])
+
+
+def test_an_activation_set_after_the_constructor_is_checked_when_it_runs():
+    x, _ = data(2)
+    layer = Dense(3)
+    layer.activation = "Relu"  # not the name check_activation would have made of it
+    with pytest.raises(ValueError, match="unknown activation 'Relu'"):
+        layer(x.reshape(2, -1))

@@ -56,7 +56,9 @@ def activate(z, activation):
         return np.tanh(z)
     if activation == "softmax":
         return softmax(z)
-    return z
+    if activation is None:
+        return z
+    raise _unknown(activation)
 
 
 def add_bias_and_activate(z, b, activation, kernels):
@@ -77,4 +79,12 @@ def activation_backward(dout, out, activation, kernels):
         return dout * (1 - out * out)
     if activation == "softmax":
         return softmax_backward(dout, out)
-    return dout
+    if activation is None:
+        return dout
+    raise _unknown(activation)
+
+
+def _unknown(activation):
+    # A name set on a layer after its constructor checked it ("Relu") must not run as linear.
+    return ValueError(f"unknown activation {activation!r}: expected one of {list(ACTIVATIONS)} "
+                      "(as check_activation gives them)")
