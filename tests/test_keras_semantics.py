@@ -629,3 +629,32 @@ def test_an_activation_set_after_the_constructor_is_checked_when_it_runs():
     layer.activation = "Relu"  # not the name check_activation would have made of it
     with pytest.raises(ValueError, match="unknown activation 'Relu'"):
         layer(x.reshape(2, -1))
+
+
+# ---- building a Sequential as Keras does -----------------------------------------------------
+def test_pop_removes_the_last_layer_and_its_optimizer_state(tmp_path):
+    x, y = data()
+    model = small_model()
+    model.fit(x, y, epochs=1, verbose=0)
+    kept = [w.copy() for w in model.get_weights()[:6]]
+    dense = model.pop()
+    assert isinstance(dense, Dense) and model.output_shape == (48,)
+    assert not any(key.startswith("3/") for slot in model.optimizer.state.values()
+                   for key in slot)
+    for a, b in zip(kept, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    model.add(Dense(3, activation="softmax", name="new_head"))
+    model.compile(optimizer="adam")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "popped.npz")
+    assert tc.load_model(tmp_path / "popped.npz").layers[-1].name == "new_head"
+    with pytest.raises(TypeError, match="no layers"):
+        tc.Sequential().pop()
+
+
+def test_build_takes_keras_batch_axis():
+    model = tc.Sequential([Flatten(), Dense(3, activation="softmax")], seed=0)
+    model.build((None, 6, 6, 1))
+    assert model.input_shape == (6, 6, 1) and model.count_params() == 36 * 3 + 3
+    with pytest.raises(ValueError, match="every size but the batch axis"):
+        tc.Sequential([Flatten()]).build((None, None, 6, 1))

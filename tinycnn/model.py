@@ -50,6 +50,14 @@ class Sequential(Network):
         self.workers = parallel.default_workers()
         super().__init__(layers, name=name, seed=seed, dtype=dtype)
 
+    def pop(self):
+        """Remove the last layer and return it, as Keras's ``Sequential.pop()``; the
+        optimizer forgets its state for that layer's parameters."""
+        layer = super().pop()
+        if self.optimizer is not None:
+            self.optimizer.forget(f"{len(self.layers)}/")
+        return layer
+
     def use_kernels(self, name):
         """Run every layer and the optimizer on the "numba" kernels (default) or on their
         "numpy" twins, to step through plain NumPy code in a debugger."""

@@ -79,6 +79,16 @@ class Network:
                 self.layers.pop()  # a layer that does not fit is not kept
                 raise
 
+    def pop(self):
+        """Remove the last layer and return it, as Keras's ``Sequential.pop()``: the layers
+        below keep their weights; a model left with no layer is unbuilt again."""
+        if not self.layers:
+            raise TypeError(f"pop: model {self.name!r} has no layers to remove")
+        layer = self.layers.pop()
+        if not self.layers:
+            self.built, self._build_rng = False, None
+        return layer
+
     @property
     def input_shape(self):
         return self.layers[0].input_shape if self.built else None
@@ -89,15 +99,21 @@ class Network:
 
     def build(self, input_shape=None):
         """Create every layer's weights for images of ``input_shape`` (H, W, C), drawn from the
-        model's seed. Defaults to the first layer's ``input_shape=`` argument. All or nothing:
-        if a layer cannot take its input, no layer stays built. A built network is left as it
-        is (its weights may be trained): building it again for the same shape does nothing."""
+        model's seed; Keras's form with the batch axis first, ``(None, H, W, C)``, works too.
+        Defaults to the first layer's ``input_shape=`` argument. All or nothing: if a layer
+        cannot take its input, no layer stays built. A built network is left as it is (its
+        weights may be trained): building it again for the same shape does nothing."""
         if not self.layers:
             raise ValueError("build: the model has no layers")
         input_shape = input_shape or self.layers[0].declared_input_shape
         if input_shape is None:
             raise ValueError("build: the input shape is unknown; give the first layer "
                              "input_shape=(H, W, C) or call build((H, W, C))")
+        if len(input_shape) > 1 and input_shape[0] is None:  # Keras's batch axis
+            input_shape = input_shape[1:]
+        if any(d is None for d in input_shape):
+            raise ValueError(f"build: every size but the batch axis must be known, got "
+                             f"{tuple(input_shape)}")
         shape = tuple(int(d) for d in input_shape)
         if self.built:
             if shape != self.input_shape:

@@ -51,6 +51,13 @@ class Optimizer:
             slots[key] = np.zeros_like(like)
         return slots[key]
 
+    def forget(self, prefix):
+        """Drop the state of every parameter whose key starts with ``prefix`` ("3/" for the
+        parameters of layer 3: a layer the model no longer has)."""
+        for slots in self.state.values():
+            for key in [key for key in slots if key.startswith(prefix)]:
+                del slots[key]
+
     def step(self, params, grads, names=None):
         """params, grads: lists of dicts of arrays, one dict per layer, the same keys and
         shapes; names: the layers' names, for error messages. Updates params in place."""
