@@ -658,3 +658,14 @@ def test_build_takes_keras_batch_axis():
     assert model.input_shape == (6, 6, 1) and model.count_params() == 36 * 3 + 3
     with pytest.raises(ValueError, match="every size but the batch axis"):
         tc.Sequential([Flatten()]).build((None, None, 6, 1))
+
+
+def test_summary_of_a_model_whose_input_shape_is_unknown_says_what_keras_says():
+    model = tc.Sequential([Flatten(), Dense(3, activation="softmax")])
+    text = model.summary(print_fn=None)
+    assert "flatten (Flatten)" in text and "0 (unbuilt)" in text and " ? " in text
+    assert "Total params: 0" in text and not model.built
+    with pytest.raises(ValueError, match="input shape is unknown"):
+        model.summary(print_fn=None, costs=True)
+    model.build((None, 6, 6, 1))
+    assert "Total params: 111" in model.summary(print_fn=None)

@@ -180,8 +180,11 @@ class Network:
 
     def summary(self, print_fn=print, costs=False):
         """Print (and return) a Keras-style table: Layer (type) | Output Shape | Param #;
-        ``costs=True`` adds each layer's multiply-adds and activation memory per image."""
-        self._ensure_built()
+        ``costs=True`` adds each layer's multiply-adds and activation memory per image. A model
+        whose input shape is not known yet prints as Keras prints it: shapes "?", params
+        "0 (unbuilt)"."""
+        if self.built or costs:
+            self._ensure_built()  # costs need the shapes: an error naming what is missing
         text = summary_text(self, costs=costs)
         if print_fn is not None:
             print_fn(text)

@@ -7,6 +7,7 @@
     Trainable params: 241,546      the optimizer's (layer.params)
     Non-trainable params: 0        layer.state, e.g. BatchNorm's moving mean and variance
 Columns grow to fit the longest entry, so long layer names never run into the next column.
+A model not built yet (its input shape unknown) shows "?" and "0 (unbuilt)", as Keras does.
 
 With ``costs=True`` two more columns say what each layer costs per image (tinycnn/explain/
 costs.py): the multiply-adds of its forward pass, and the bytes its forward pass keeps for
@@ -22,8 +23,10 @@ COST_MIN_WIDTH = 15
 
 def summary_text(model, costs=False):
     """The summary table of a built model, as one string; ``costs`` adds the cost columns."""
-    rows = [(f"{layer.name} ({type(layer).__name__})", str((None, *layer.output_shape)),
-             f"{layer.count_params():,}") for layer in model.layers]
+    rows = [(f"{layer.name} ({type(layer).__name__})",
+             str((None, *layer.output_shape)) if layer.built else "?",
+             f"{layer.count_params():,}" if layer.built else "0 (unbuilt)")
+            for layer in model.layers]
     header = ("Layer (type)", "Output Shape", "Param #")
     minimums = MIN_WIDTHS
     if costs:
