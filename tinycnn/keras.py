@@ -16,6 +16,7 @@ from tinycnn import callbacks as _callbacks
 from tinycnn import layers as _layers
 from tinycnn import losses as _losses
 from tinycnn import optimizers as _optimizers
+from tinycnn.layers import initializers as _initializers
 from tinycnn.model import Sequential, load_model
 from tinycnn.network import InputSpec
 
@@ -127,6 +128,9 @@ losses = _Namespace(
     categorical_crossentropy=_losses.categorical_crossentropy,
 )
 utils = _Namespace("keras.utils", to_categorical=to_categorical)
+# Keras's class names and its snake_case aliases (keras.initializers.he_normal is HeNormal).
+initializers = _Namespace("keras.initializers", **_initializers.INITIALIZERS,
+                          get=_initializers.get, serialize=_initializers.serialize)
 
 
 class _Datasets(_Namespace):
@@ -139,8 +143,9 @@ datasets = _Datasets("keras.datasets")
 
 # `from tinycnn.keras.layers import Dense` (as `from tensorflow.keras.layers import Dense`)
 # finds these groups as if they were submodules.
-for _group in ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets"):
+for _group in ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets",
+               "initializers"):
     sys.modules[f"{__name__}.{_group}"] = globals()[_group]
 
 __all__ = ["Sequential", "Input", "layers", "models", "callbacks", "optimizers", "losses",
-           "utils", "datasets"]
+           "utils", "datasets", "initializers"]

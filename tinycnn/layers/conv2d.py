@@ -9,6 +9,8 @@ im2col lays every window out as one row of ``cols``, so the whole layer is one m
 Backward, given dout = dL/dout and dz = dout through the activation's derivative:
     dW_mat = cols.T @ dz        db = column_sums(dz), dz summed over all rows
     dcols = dz @ W_mat.T        dx = col2im(dcols)   (adds overlapping windows back together)
+With use_bias=False there is no b (z = cols @ W_mat; params and grads hold W only). W starts
+as kernel_initializer draws it, b as bias_initializer makes it (tinycnn/layers/initializers.py).
 Output size: H_out = (H + 2P - KH) // S_h + 1 for P pixels of padding; "valid" is P = 0, "same"
 gives H_out = ceil(H / S_h) (see ``tinycnn.kernels.im2col.conv_geometry``); W_out likewise with
 S_w. The strides (S_h, S_w) are the steps between windows down the rows and across the columns.
@@ -26,14 +28,15 @@ from typing import NamedTuple
 import numpy as np
 
 from tinycnn.kernels.im2col import WindowGeometry
+from tinycnn.layers import initializers
 from tinycnn.layers.activations import (
+    activate,
     activation_backward,
     add_bias_and_activate,
     check_activation,
 )
 from tinycnn.layers.base import Layer
-from tinycnn.layers.initializers import glorot_uniform
-from tinycnn.layers.shapes import padding_mode, positive_int, positive_pair, strides_or_alias
+from tinycnn.layers.shapes import flag, padding_mode, positive_int, positive_pair, strides_or_alias
 
 
 class Conv2DCache(NamedTuple):
@@ -50,14 +53,17 @@ class Conv2DCache(NamedTuple):
 
 
 class Conv2D(Layer):
-    """Conv2D(filters, kernel_size, strides=1, padding="valid", activation=None), as in Keras.
+    """Conv2D(filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
+    kernel_initializer="glorot_uniform", bias_initializer="zeros"), as in Keras.
 
     kernel_size and strides are an int or a pair (height, width); ``stride`` is an older name
     for ``strides``, still accepted. padding: "valid" or "same" (any case), or a number of zero
-    pixels added on every side.
+    pixels added on every side. The initializers: a name or an object of
+    tinycnn.layers.initializers (``keras.initializers``).
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  name=None, input_shape=None, stride=None):
         super().__init__(name=name, input_shape=input_shape)
         self.filters = positive_int(filters, "Conv2D filters")
@@ -66,6 +72,10 @@ class Conv2D(Layer):
         self.strides = positive_pair(strides, "Conv2D strides")
         self.padding = padding_mode(padding, "Conv2D padding")
         self.activation = check_activation(activation, "Conv2D")
+        self.use_bias = flag(use_bias, "Conv2D use_bias")
+        self.kernel_initializer = initializers.get(kernel_initializer,
+                                                   "Conv2D kernel_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "Conv2D bias_initializer")
         self.geometry = None  # a WindowGeometry, once build knows the input's size
 
     def _window_geometry(self, input_shape):
@@ -84,28 +94,35 @@ class Conv2D(Layer):
         return (geometry.out_h, geometry.out_w, self.filters)
 
     def build(self, input_shape, rng=None, dtype=np.float32):
-        """Create W and b, and work out where the windows go, once: ``self.geometry``."""
+        """Create W (and b, if use_bias), and work out where the windows go, once:
+        ``self.geometry``."""
         super().build(input_shape, rng, dtype)
         self.geometry = self._window_geometry(self.input_shape)
         return self
 
     def _create_params(self, input_shape, rng, dtype):
         shape = (*self.kernel_size, input_shape[2], self.filters)
-        return {"W": glorot_uniform(shape, rng, dtype), "b": np.zeros(self.filters, dtype)}
+        params = {"W": self.kernel_initializer(shape, rng, dtype)}
+        if self.use_bias:
+            params["b"] = self.bias_initializer((self.filters,), rng, dtype)
+        return params
 
     def forward(self, x, training=False):
         """x: (N, H, W, C_in) -> out: (N, H_out, W_out, F)."""
         self._check_input(x)
-        geometry, W, b = self.geometry, self.params["W"], self.params["b"]
+        geometry, W = self.geometry, self.params["W"]
         cols = self.kernels.im2col(x, *geometry)
         z = cols @ W.reshape(-1, self.filters)
-        out = add_bias_and_activate(z, b, self.activation, self.kernels)
+        if self.use_bias:
+            out = add_bias_and_activate(z, self.params["b"], self.activation, self.kernels)
+        else:
+            out = activate(z, self.activation)
         self._cache = Conv2DCache(cols=cols, out=out, x_shape=x.shape)
         return out.reshape(len(x), geometry.out_h, geometry.out_w, self.filters)
 
     def backward(self, dout):
         """dout: (N, H_out, W_out, F) -> dx: (N, H, W, C_in); fills grads "W" (KH, KW, C_in, F)
-        and "b" (F,)."""
+        and "b" (F,) (if use_bias)."""
         out = self._cached().out
         dout = dout.reshape(out.shape)
         return self.backward_from_preactivation(
@@ -117,7 +134,8 @@ class Conv2D(Layer):
         cache, W = self._cached(), self.params["W"]
         dz = dz.reshape(-1, self.filters)
         self.grads["W"] = (cache.cols.T @ dz).reshape(W.shape)
-        self.grads["b"] = self.kernels.column_sums(dz)
+        if self.use_bias:
+            self.grads["b"] = self.kernels.column_sums(dz)
         if not self.needs_input_grad:
             return None
         dcols = dz @ W.reshape(-1, self.filters).T
@@ -126,9 +144,12 @@ class Conv2D(Layer):
     def get_config(self):
         return {"name": self.name, "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding,
-                "activation": self.activation}
+                "activation": self.activation, "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer)}
 
     def __repr__(self):
         return (f"Conv2D(name={self.name!r}, filters={self.filters}, "
                 f"kernel_size={self.kernel_size}, strides={self.strides}, "
-                f"padding={self.padding!r}, activation={self.activation!r})")
+                f"padding={self.padding!r}, activation={self.activation!r}"
+                f"{'' if self.use_bias else ', use_bias=False'})")

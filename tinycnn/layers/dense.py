@@ -3,6 +3,9 @@
 Forward:   z = x @ W + b,  out = activation(z)
 Backward:  dz = dout through the activation's derivative, then
            dW = x.T @ dz,  db = dz summed over the batch,  dx = dz @ W.T
+With use_bias=False there is no b: z = x @ W, and params and grads hold W only.
+W starts as kernel_initializer draws it, b as bias_initializer makes it
+(tinycnn/layers/initializers.py).
 
 Shapes:  x (N, D) -> out (N, U);  W (D, U), b (U,)
 """
@@ -11,14 +14,15 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tinycnn.layers import initializers
 from tinycnn.layers.activations import (
+    activate,
     activation_backward,
     add_bias_and_activate,
     check_activation,
 )
 from tinycnn.layers.base import Layer
-from tinycnn.layers.initializers import glorot_uniform
-from tinycnn.layers.shapes import positive_int
+from tinycnn.layers.shapes import flag, positive_int
 
 
 class DenseCache(NamedTuple):
@@ -34,12 +38,19 @@ class DenseCache(NamedTuple):
 
 
 class Dense(Layer):
-    """Dense(units, activation=None)."""
+    """Dense(units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+    bias_initializer="zeros"), as in Keras. The initializers: a name or an object of
+    tinycnn.layers.initializers (``keras.initializers``)."""
 
-    def __init__(self, units, activation=None, name=None, input_shape=None):
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 name=None, input_shape=None):
         super().__init__(name=name, input_shape=input_shape)
         self.units = positive_int(units, "Dense units")
         self.activation = check_activation(activation, "Dense")
+        self.use_bias = flag(use_bias, "Dense use_bias")
+        self.kernel_initializer = initializers.get(kernel_initializer, "Dense kernel_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "Dense bias_initializer")
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -50,14 +61,19 @@ class Dense(Layer):
         return (self.units,)
 
     def _create_params(self, input_shape, rng, dtype):
-        shape = (input_shape[0], self.units)
-        return {"W": glorot_uniform(shape, rng, dtype), "b": np.zeros(self.units, dtype)}
+        params = {"W": self.kernel_initializer((input_shape[0], self.units), rng, dtype)}
+        if self.use_bias:
+            params["b"] = self.bias_initializer((self.units,), rng, dtype)
+        return params
 
     def forward(self, x, training=False):
         """x: (N, D) -> out: (N, U)."""
         self._check_input(x)
         z = x @ self.params["W"]
-        out = add_bias_and_activate(z, self.params["b"], self.activation, self.kernels)
+        if self.use_bias:
+            out = add_bias_and_activate(z, self.params["b"], self.activation, self.kernels)
+        else:
+            out = activate(z, self.activation)
         self._cache = DenseCache(x=x, out=out)
         return out
 
@@ -67,12 +83,13 @@ class Dense(Layer):
         backward_from_preactivation(dz) follows it."""
         self._check_input(x)
         z = x @ self.params["W"]
-        z += self.params["b"]
+        if self.use_bias:
+            z += self.params["b"]
         self._cache = DenseCache(x=x, out=None)
         return z
 
     def backward(self, dout):
-        """dout: (N, U) -> dx: (N, D); fills grads "W" (D, U) and "b" (U,)."""
+        """dout: (N, U) -> dx: (N, D); fills grads "W" (D, U) and "b" (U,) (if use_bias)."""
         out = self._cached().out
         return self.backward_from_preactivation(
             activation_backward(dout, out, self.activation, self.kernels)
@@ -82,11 +99,17 @@ class Dense(Layer):
         """Backward from dz = dL/dz (before the activation): (N, U)."""
         x = self._cached().x
         self.grads["W"] = x.T @ dz
-        self.grads["b"] = self.kernels.column_sums(dz)
+        if self.use_bias:
+            self.grads["b"] = self.kernels.column_sums(dz)
         return dz @ self.params["W"].T if self.needs_input_grad else None
 
     def get_config(self):
-        return {"name": self.name, "units": self.units, "activation": self.activation}
+        return {"name": self.name, "units": self.units, "activation": self.activation,
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer)}
 
     def __repr__(self):
-        return f"Dense(name={self.name!r}, units={self.units}, activation={self.activation!r})"
+        no_bias = "" if self.use_bias else ", use_bias=False"
+        return (f"Dense(name={self.name!r}, units={self.units}, "
+                f"activation={self.activation!r}{no_bias})")

@@ -7,8 +7,9 @@ weights, so a hostile config (input_shape [100000, 100000, 3] in a 2 KB file) co
 gigabytes; two limits stop that before the memory is taken:
   * the budget: tinycnn stores arrays uncompressed, so a file of S bytes holds at most S bytes
     of them. Every random draw is checked against what is left of S before it is made (layers
-    draw their weights with ``rng.<method>(..., size=shape)``), and each layer's arrays are
-    counted after it.
+    draw their weights with ``rng.<method>(..., size=shape)``; a layer's draws may come to
+    REDRAW_ALLOWANCE times what is left, for the redraws of a truncated normal), and each
+    layer's arrays are counted after it.
   * the longest axis: max(S / itemsize, MIN_LONGEST_AXIS). The arrays a layer makes without
     drawing (a bias, BatchNorm's vectors) are one axis of its input or output long, so every
     layer's output shape is checked before it is built.
@@ -29,6 +30,9 @@ from tinycnn.saving.errors import ModelFileError
 from tinycnn.saving.rebuild import new_layer
 
 MIN_LONGEST_AXIS = 2**20  # an axis of a million values: any real image or layer fits
+# A truncated normal (HeNormal, GlorotNormal, LecunNormal) draws again the 4.6% of its values
+# beyond 2 stddev, so a layer's draws add up to a little more than the arrays it keeps.
+REDRAW_ALLOWANCE = 1.25
 
 
 class ArraySpec(NamedTuple):
@@ -165,7 +169,7 @@ class _BudgetedGenerator:
         def draw(*args, **kwargs):
             size = signature.bind(*args, **kwargs).arguments.get("size")
             self._drawn += _count(size) * self._itemsize
-            if self._drawn > self._budget.left:
+            if self._drawn > self._budget.left * REDRAW_ALLOWANCE:
                 raise _OverBudget(self._drawn)
             return method(*args, **kwargs)
 
