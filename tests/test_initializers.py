@@ -240,6 +240,9 @@ def test_the_keras_namespace_and_seed_none():
     assert keras.initializers.he_normal is init.HeNormal
     assert isinstance(keras.initializers.get("HeNormal"), init.HeNormal)
     assert init.GlorotUniform(seed=None).get_config() == {"seed": None}
+    keras_form = {"module": "keras.initializers", "class_name": "RandomNormal",
+                  "config": {"mean": 0.0, "stddev": 0.1, "seed": None}, "registered_name": None}
+    assert init.get(keras_form).stddev == 0.1
     from tinycnn.keras.initializers import GlorotNormal
     assert GlorotNormal is init.GlorotNormal
 

@@ -1,7 +1,7 @@
-"""The layers, one per file. Read them in this order: base, activations, dense, conv2d,
-pooling2d, maxpool2d, averagepool2d, global_pooling, flatten, activation, dropout, batchnorm;
-then the shape layers reshape and zero_padding2d, and the layers with several inputs: merge
-(what they share), add, subtract, multiply, average, maximum, concatenate.
+"""The layers, one per file. Read them in this order: base, activations, initializers, dense,
+conv2d, pooling2d, maxpool2d, averagepool2d, global_pooling, flatten, activation, dropout,
+batchnorm; then the shape layers reshape and zero_padding2d, and the layers with several
+inputs: merge (what they share), add, subtract, multiply, average, maximum, concatenate.
 
 ``LAYER_CLASSES`` maps class names to classes, so that a saved model can be rebuilt. Your own
 layer joins it with the ``register`` decorator (or pass ``custom_objects={"Name": Class}`` to

@@ -247,14 +247,17 @@ INITIALIZERS.update({cls.__name__: cls for cls in list(INITIALIZERS.values())})
 
 def get(identifier, where="initializer"):
     """An Initializer from a name ("he_normal" or "HeNormal"), a config
-    {"class_name": "RandomNormal", "config": {"stddev": 0.1}}, a class or an Initializer."""
+    {"class_name": "RandomNormal", "config": {"stddev": 0.1}} (Keras's, with "module" and
+    "registered_name", too), a class or an Initializer; ``where`` names the argument in errors."""
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
     if isinstance(identifier, str):
         return _lookup(identifier, where)()
-    if isinstance(identifier, dict) and set(identifier) == {"class_name", "config"}:
+    # Keras's own serialised form adds "module" and "registered_name": they change nothing here
+    if isinstance(identifier, dict) and {"class_name", "config"} <= set(identifier) \
+            <= {"class_name", "config", "module", "registered_name"}:
         cls, arguments = _lookup(identifier["class_name"], where), identifier["config"]
         if not isinstance(arguments, dict):
             raise TypeError(f"{where}: expected its config to be a dict of arguments, got "
