@@ -669,3 +669,7 @@ def test_summary_of_a_model_whose_input_shape_is_unknown_says_what_keras_says():
         model.summary(print_fn=None, costs=True)
     model.build((None, 6, 6, 1))
     assert "Total params: 111" in model.summary(print_fn=None)
+
+
+def test_bias_is_none_without_one_as_in_keras():
+    assert Dense(2, use_bias=False).build((3,), np.random.default_rng(0)).bias is None

@@ -8,7 +8,8 @@ reference entry. A name added to tinycnn.keras appears here with no edit to the 
 import inspect
 
 MARKER = "<!-- keras-names -->"
-GROUPS = ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets")
+GROUPS = ("layers", "models", "callbacks", "optimizers", "losses", "initializers", "utils",
+          "datasets")
 
 
 def on_page_markdown(markdown, page, **kwargs):

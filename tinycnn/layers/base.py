@@ -148,7 +148,10 @@ class Layer:
 
     @property
     def bias(self):
-        """Keras's name for params["b"] (Dense, Conv2D)."""
+        """Keras's name for params["b"] (Dense, Conv2D); None for one made with
+        use_bias=False, as in Keras."""
+        if "W" in self.params and "b" not in self.params:
+            return None
         return self._keras_param("b", "bias")
 
     def _keras_param(self, key, keras_name):
