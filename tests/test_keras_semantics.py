@@ -673,3 +673,22 @@ def test_summary_of_a_model_whose_input_shape_is_unknown_says_what_keras_says():
 
 def test_bias_is_none_without_one_as_in_keras():
     assert Dense(2, use_bias=False).build((3,), np.random.default_rng(0)).bias is None
+
+
+def test_clone_model_backend_and_version_as_keras_code_uses_them():
+    x, y = data()
+    model = small_model()
+    model.layers[0].trainable = False
+    model.fit(x, y, epochs=1, verbose=0)
+    clone = keras.models.clone_model(model)
+    assert clone.summary(print_fn=None) == model.summary(print_fn=None)
+    assert same_weights(clone, small_model())  # new weights: a fresh model's, from the seed
+    assert clone.loss is None and clone.layers[0].trainable is False
+    clone.compile(optimizer="adam")
+    before = model.get_weights()
+    clone.fit(x, y, epochs=1, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+    keras.backend.clear_session()
+    assert keras.backend.floatx() == "float32"
+    assert keras.backend.image_data_format() == "channels_last"
+    assert keras.__version__ == tc.__version__

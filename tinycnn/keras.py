@@ -12,10 +12,12 @@ import sys
 
 import numpy as np
 
+from tinycnn import __version__ as _version
 from tinycnn import callbacks as _callbacks
 from tinycnn import layers as _layers
 from tinycnn import losses as _losses
 from tinycnn import optimizers as _optimizers
+from tinycnn.explain.model_copy import clone_model
 from tinycnn.layers import initializers as _initializers
 from tinycnn.model import Sequential, load_model
 from tinycnn.network import InputSpec
@@ -113,7 +115,27 @@ layers = _Namespace(
     add=add, subtract=subtract, multiply=multiply, average=average, maximum=maximum,
     concatenate=concatenate,
 )
-models = _Namespace("keras.models", Sequential=Sequential, load_model=load_model)
+models = _Namespace("keras.models", Sequential=Sequential, load_model=load_model,
+                    clone_model=clone_model)
+
+
+def clear_session():
+    """keras.backend.clear_session(): nothing to clear. Keras resets its global state (layer
+    name counters, graphs); tinycnn keeps none: names are numbered per model."""
+
+
+def floatx():
+    """keras.backend.floatx(): "float32", tinycnn's default dtype (Sequential(dtype=...))."""
+    return "float32"
+
+
+def image_data_format():
+    """keras.backend.image_data_format(): "channels_last", images as (N, H, W, C)."""
+    return "channels_last"
+
+
+backend = _Namespace("keras.backend", clear_session=clear_session, floatx=floatx,
+                     image_data_format=image_data_format)
 callbacks = _Namespace(
     "keras.callbacks", Callback=_callbacks.Callback, History=_callbacks.History,
     EarlyStopping=_callbacks.EarlyStopping, ModelCheckpoint=_callbacks.ModelCheckpoint,
@@ -144,8 +166,10 @@ datasets = _Datasets("keras.datasets")
 # `from tinycnn.keras.layers import Dense` (as `from tensorflow.keras.layers import Dense`)
 # finds these groups as if they were submodules.
 for _group in ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets",
-               "initializers"):
+               "initializers", "backend"):
     sys.modules[f"{__name__}.{_group}"] = globals()[_group]
 
+__version__ = _version  # tinycnn's: print(keras.__version__) says which library this is
+
 __all__ = ["Sequential", "Input", "layers", "models", "callbacks", "optimizers", "losses",
-           "utils", "datasets", "initializers"]
+           "utils", "datasets", "initializers", "backend"]

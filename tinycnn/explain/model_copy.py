@@ -30,6 +30,13 @@ def copy_model(model, dtype=None):
     return twin
 
 
+def clone_model(model):
+    """Keras's ``keras.models.clone_model(model)``: a new model of the same class, layers and
+    settings (names, trainable flags, seed, dtype), built, with new weights: the ones a new
+    model with that seed draws, as Keras draws new ones; not compiled, as in Keras."""
+    return _copy_network(model, model.dtype)
+
+
 def _copy_network(network, dtype):
     """The same class of network with copies of its layers, built, with new weights."""
     layers = [_copy_layer(layer, dtype) for layer in network.layers]
