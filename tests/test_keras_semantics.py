@@ -692,3 +692,19 @@ def test_clone_model_backend_and_version_as_keras_code_uses_them():
     assert keras.backend.floatx() == "float32"
     assert keras.backend.image_data_format() == "channels_last"
     assert keras.__version__ == tc.__version__
+
+
+def test_dense_input_dim_and_save_weights_load_weights(tmp_path):
+    x, y = data()
+    model = tc.Sequential([Dense(8, activation="relu", input_dim=36),
+                           Dense(3, activation="softmax")], seed=0)
+    assert model.built and model.input_shape == (36,)
+    model.compile(optimizer="adam")
+    model.fit(x.reshape(40, 36), y, epochs=1, verbose=0)
+    model.save_weights(tmp_path / "w.npz")
+    other = tc.Sequential([Dense(8, activation="relu", input_dim=36),
+                           Dense(3, activation="softmax")], seed=1)
+    other.load_weights(tmp_path / "w.npz")
+    assert same_weights(model, other)
+    with pytest.raises(ValueError, match="input_dim=36 and input_shape=.*disagree"):
+        Dense(2, input_dim=36, input_shape=(5,))

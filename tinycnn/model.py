@@ -238,6 +238,11 @@ class Sequential(Network):
         self._ensure_built()
         saving.save_model(self, path)
 
+    def save_weights(self, path):
+        """Keras's ``save_weights``: the model file (save), from which ``load_weights`` takes
+        the weights and state into a model of the same architecture."""
+        self.save(path)
+
     def load_weights(self, path):
         """Load the weights saved in ``path`` into this model (same architecture)."""
         self._ensure_built()

@@ -44,7 +44,12 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 name=None, input_shape=None):
+                 name=None, input_shape=None, input_dim=None):
+        if input_dim is not None:  # Keras's older spelling of input_shape=(D,)
+            if input_shape is not None and tuple(input_shape) != (input_dim,):
+                raise ValueError(f"Dense: input_dim={input_dim!r} and "
+                                 f"input_shape={input_shape!r} disagree; give one of them")
+            input_shape = (positive_int(input_dim, "Dense input_dim"),)
         super().__init__(name=name, input_shape=input_shape)
         self.units = positive_int(units, "Dense units")
         self.activation = check_activation(activation, "Dense")
