@@ -708,3 +708,45 @@ def test_dense_input_dim_and_save_weights_load_weights(tmp_path):
     assert same_weights(model, other)
     with pytest.raises(ValueError, match="input_dim=36 and input_shape=.*disagree"):
         Dense(2, input_dim=36, input_shape=(5,))
+
+
+# ---- EarlyStopping and ModelCheckpoint with Keras's arguments ---------------------------------
+class Logs(Callback):
+    """Feeds fit's callbacks a made-up val_loss per epoch, after the real logs."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = values
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = self.values[epoch]
+
+
+def run_with(values, *callbacks):
+    x, y = data(16)
+    model = small_model()
+    return model.fit(x, y, epochs=len(values), verbose=0, callbacks=[Logs(values), *callbacks])
+
+
+def test_early_stopping_baseline_start_from_epoch_and_verbose(capsys):
+    # Keras's order: monitor, min_delta, patience, verbose, mode, baseline, ...
+    values = [0.9, 0.8, 0.85, 0.85, 0.85, 0.85]
+    stop = keras.callbacks.EarlyStopping("val_loss", 0.0, 2, 1, "min", baseline=0.5)
+    assert len(run_with(values, stop).epoch) == 3  # never below the baseline: no fresh start
+    assert stop.stopped_epoch == 2 and "Epoch 3: early stopping" in capsys.readouterr().out
+    plain = keras.callbacks.EarlyStopping(patience=2)
+    assert len(run_with(values, plain).epoch) == 4  # Keras 3.15.1 stopped after 3, 4 and 5
+    late = keras.callbacks.EarlyStopping(patience=1, start_from_epoch=3)
+    assert len(run_with([0.5, 0.9, 0.9, 0.9, 0.9, 0.9], late).epoch) == 5  # watched from 3
+
+
+def test_model_checkpoint_initial_value_threshold_verbose_and_save_freq(tmp_path, capsys):
+    checkpoint = keras.callbacks.ModelCheckpoint(
+        tmp_path / "best-{epoch}.npz", save_best_only=True, verbose=1,
+        initial_value_threshold=0.7, save_weights_only=True)
+    run_with([0.9, 0.6, 0.8, 0.5], checkpoint)
+    # Keras 3.15.1 wrote best-2 and best-4 for the same values
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["best-2.npz", "best-4.npz"]
+    assert "val_loss improved from 0.6 to 0.5" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="save_freq=100"):
+        keras.callbacks.ModelCheckpoint(tmp_path / "x.npz", save_freq=100)

@@ -21,7 +21,6 @@ error at the start, not a method that silently never runs.
 """
 
 import csv
-import math
 
 import numpy as np
 
@@ -152,13 +151,13 @@ class History(Callback):
 class _Monitor:
     """Tracks the best value of one logged quantity ("val_loss", "accuracy", ...)."""
 
-    def __init__(self, monitor, mode, min_delta=0.0):
+    def __init__(self, monitor, mode, min_delta=0.0, best=None):
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode: expected 'auto', 'min' or 'max', got {mode!r}")
         if mode == "auto":
             mode = "max" if "acc" in monitor else "min"
         self.monitor, self.mode, self.min_delta = monitor, mode, abs(min_delta)
-        self.best = math.inf if mode == "min" else -math.inf
+        self.best = best  # None: the first value is an improvement
 
     def value(self, logs):
         if self.monitor not in (logs or {}):
@@ -168,65 +167,102 @@ class _Monitor:
             )
         return logs[self.monitor]
 
-    def improved(self, value):
+    def better(self, value, reference):
+        """Whether ``value`` improves on ``reference`` by more than min_delta (any value
+        improves on None)."""
+        if reference is None:
+            return True
         if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
+
+    def improved(self, value):
+        return self.better(value, self.best)
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved for ``patience`` epochs; optionally put back the
-    weights of the best epoch (``restore_best_weights``)."""
+    """Stop when ``monitor`` has not improved for ``patience`` epochs (Keras's arguments and
+    rules): ``baseline``, a value the monitor must beat for the waiting to start again;
+    ``start_from_epoch``, epochs of warm-up before anything is watched;
+    ``restore_best_weights``, put back the weights of the best epoch at the end; ``verbose``
+    says when it stopped and what it restored."""
 
-    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
-                 restore_best_weights=False):
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
         self._monitor = _Monitor(monitor, mode, min_delta)
-        self.patience = patience
+        self.patience, self.verbose, self.baseline = patience, verbose, baseline
         self.restore_best_weights = restore_best_weights
-        self.best_weights = None
-        self.best_epoch = None
-        self.stopped_epoch = None
-        self.wait = 0
+        self.start_from_epoch = start_from_epoch
+        self.best_weights, self.best_epoch, self.stopped_epoch, self.wait = None, 0, 0, 0
 
     def on_train_begin(self, logs=None):
-        self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, None, None, None
-        self._monitor.best = math.inf if self._monitor.mode == "min" else -math.inf
+        self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, 0, 0, None
+        self._monitor.best = None
 
     def on_epoch_end(self, epoch, logs=None):
         value = self._monitor.value(logs)
-        if self._monitor.improved(value):
-            self._monitor.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best_weights:
-                self.best_weights = [w.copy() for w in self.model.get_weights()]
+        if epoch < self.start_from_epoch:
             return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
         self.wait += 1
-        if self.wait >= self.patience:  # as Keras: `patience` epochs without improvement
+        if self._monitor.improved(value):
+            self._monitor.best, self.best_epoch = value, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._monitor.better(value, self.baseline):
+                self.wait = 0  # only beating the baseline too starts the waiting again
+            return
+        if self.wait >= self.patience and epoch > 0:  # as Keras
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print("Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
 
 
 class ModelCheckpoint(Callback):
     """Save the model after each epoch to ``filepath`` (may use ``{epoch}`` and log names, e.g.
-    "ckpt-{epoch:02d}-{val_loss:.3f}.npz"); with ``save_best_only``, only on improvement."""
+    "ckpt-{epoch:02d}-{val_loss:.3f}.npz"); with ``save_best_only``, only on improvement
+    (``initial_value_threshold``: the value to beat first). The file is the whole model;
+    ``save_weights_only`` writes the same file, which ``load_weights`` reads as well.
+    ``save_freq`` is "epoch": tinycnn does not save every N batches."""
 
-    def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto"):
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
+                 save_weights_only=False, mode="auto", save_freq="epoch",
+                 initial_value_threshold=None):
         super().__init__()
-        self.filepath = str(filepath)
-        self.save_best_only = save_best_only
-        self._monitor = _Monitor(monitor, mode)
+        if save_freq != "epoch":
+            raise ValueError(f"ModelCheckpoint save_freq={save_freq!r}: tinycnn saves at the "
+                             "end of epochs only (save_freq='epoch')")
+        self.filepath, self.verbose = str(filepath), verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self._monitor = _Monitor(monitor, mode, best=initial_value_threshold)
 
     def on_epoch_end(self, epoch, logs=None):
+        # As Keras: the best value so far is kept across fit calls, not reset.
+        path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
         if self.save_best_only:
             value = self._monitor.value(logs)
             if not self._monitor.improved(value):
+                if self.verbose > 0:
+                    print(f"Epoch {epoch + 1}: {self._monitor.monitor} did not improve from "
+                          f"{self._monitor.best}")
                 return
+            if self.verbose > 0:
+                print(f"Epoch {epoch + 1}: {self._monitor.monitor} improved from "
+                      f"{self._monitor.best} to {value}, saving model to {path}")
             self._monitor.best = value
-        self.model.save(self.filepath.format(epoch=epoch + 1, **(logs or {})))
+        elif self.verbose > 0:
+            print(f"Epoch {epoch + 1}: saving model to {path}")
+        self.model.save(path)
 
 
 class CSVLogger(Callback):
