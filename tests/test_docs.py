@@ -121,13 +121,18 @@ def public_objects():
         walk(module, importlib.import_module(module))
     keras = importlib.import_module("tinycnn.keras")
     found["tinycnn.keras"] = keras
-    for name in keras.__all__:  # its groups are namespaces: each of their names counts
-        obj = getattr(keras, name)
-        members = {name: obj} if documentable(obj) else {
-            f"{name}.{member}": getattr(obj, member) for member in dir(obj)}
-        for member, value in members.items():
-            found[f"tinycnn.keras.{member}"] = value
-    return found
+
+    def names(path, obj):
+        """Its groups are namespaces (keras.optimizers.schedules one inside another): each of
+        their names counts."""
+        if documentable(obj) or isinstance(obj, str):
+            return {path: obj}
+        return {key: value for member in dir(obj)
+                for key, value in names(f"{path}.{member}", getattr(obj, member)).items()}
+
+    for name in keras.__all__:
+        found.update(names(f"tinycnn.keras.{name}", getattr(keras, name)))
+    return {path: obj for path, obj in found.items() if not isinstance(obj, str)}
 
 
 def test_every_public_name_has_a_reference_entry(site):

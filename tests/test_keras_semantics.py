@@ -750,3 +750,65 @@ def test_model_checkpoint_initial_value_threshold_verbose_and_save_freq(tmp_path
     assert "val_loss improved from 0.6 to 0.5" in capsys.readouterr().out
     with pytest.raises(ValueError, match="save_freq=100"):
         keras.callbacks.ModelCheckpoint(tmp_path / "x.npz", save_freq=100)
+
+
+# ---- learning-rate schedules and callbacks ---------------------------------------------------
+def parity_model(optimizer, metrics=()):
+    import json
+    from pathlib import Path
+    reference = json.loads((Path(__file__).parent / "data" / "keras_parity.json").read_text())
+    model = keras.Sequential([
+        keras.Input((6, 6, 1)), keras.layers.Conv2D(3, 3, activation="relu"),
+        keras.layers.BatchNormalization(), keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+        keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3, activation="softmax")])
+    model.set_weights([np.array(w, np.float32) for w in reference["initial"]])
+    model.compile(optimizer=optimizer, metrics=list(metrics))
+    return model, np.array(reference["x"], np.float32), np.array(reference["y"])
+
+
+def test_schedules_follow_keras_formulas():
+    schedules = keras.optimizers.schedules
+    decay = schedules.ExponentialDecay(0.1, 2, 0.5)
+    assert [decay(t) for t in (0, 1, 2, 4)] == pytest.approx([0.1, 0.1 * 0.5**0.5, 0.05, 0.025])
+    stairs = schedules.ExponentialDecay(0.1, 2, 0.5, staircase=True)
+    assert [stairs(t) for t in (0, 1, 2, 3)] == pytest.approx([0.1, 0.1, 0.05, 0.05])
+    pieces = schedules.PiecewiseConstantDecay([2, 4], [1.0, 0.5, 0.1])
+    assert [pieces(t) for t in (0, 2, 3, 4, 5)] == [1.0, 1.0, 0.5, 0.5, 0.1]
+    cosine = schedules.CosineDecay(1.0, 4, alpha=0.1)
+    assert [cosine(t) for t in (0, 2, 4, 9)] == pytest.approx([1.0, 0.55, 0.1, 0.1])
+    with pytest.raises(ValueError, match="warmup"):
+        schedules.CosineDecay(1.0, 4, warmup_steps=2)
+
+
+def test_a_schedule_sets_every_steps_rate_and_survives_save_and_load(tmp_path):
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)
+    model, x, y = parity_model(keras.optimizers.SGD(schedule))
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)  # 3 steps
+    assert model.optimizer.learning_rate == pytest.approx(0.1 * 0.5**1.5)  # t = 3 next
+    with pytest.raises(TypeError, match="comes from a schedule"):
+        model.optimizer.learning_rate = 0.01
+    model.save(tmp_path / "scheduled.npz")
+    loaded = tc.load_model(tmp_path / "scheduled.npz")
+    assert loaded.optimizer.learning_rate == model.optimizer.learning_rate
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    loaded.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    assert same_weights(model, loaded)
+
+
+def test_learning_rate_callbacks_change_the_rate_where_keras_does():
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5, patience=1,
+                                                min_delta=0.0)
+    model, x, y = parity_model(keras.optimizers.SGD(0.1), metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=16, epochs=6, shuffle=False, verbose=0,
+                        validation_split=0.25, callbacks=[plateau])
+    # Keras 3.15.1 on the same weights and data: val_accuracy 0.2, 0.2, 0.1, 0.1, 0.1, 0.1
+    assert history.history["val_accuracy"] == pytest.approx([0.2, 0.2, 0.1, 0.1, 0.1, 0.1])
+    assert history.history["learning_rate"] == pytest.approx(
+        [0.1, 0.1, 0.05, 0.025, 0.0125, 0.00625])
+    halving = keras.callbacks.LearningRateScheduler(lambda epoch, rate: rate / 2 if epoch else rate)
+    model, x, y = parity_model(keras.optimizers.SGD(0.1))
+    history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
+                        callbacks=[halving])
+    assert history.history["learning_rate"] == pytest.approx([0.1, 0.05, 0.025])  # as Keras
+    with pytest.raises(ValueError, match="factor"):
+        keras.callbacks.ReduceLROnPlateau(factor=1.5)

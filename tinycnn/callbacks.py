@@ -265,6 +265,71 @@ class ModelCheckpoint(Callback):
         self.model.save(path)
 
 
+class LearningRateScheduler(Callback):
+    """Set the optimizer's learning rate at the start of every epoch to ``schedule(epoch, lr)``
+    (or ``schedule(epoch)``), as Keras; the epoch's logs get "learning_rate"."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        rate = self.model.optimizer.learning_rate
+        try:
+            rate = self.schedule(epoch, rate)
+        except TypeError:  # Keras's older form: schedule(epoch)
+            rate = self.schedule(epoch)
+        if isinstance(rate, bool) or not isinstance(rate, (float, np.floating)):
+            raise ValueError(f"LearningRateScheduler: the schedule should return a float, "
+                             f"got {rate!r}")
+        self.model.optimizer.learning_rate = float(rate)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                  f"{float(rate)}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved by more than
+    ``min_delta`` for ``patience`` epochs, then wait ``cooldown`` epochs; never below
+    ``min_lr``. Keras's arguments and rules; the epoch's logs get "learning_rate"."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+        super().__init__()
+        if not factor < 1.0:
+            raise ValueError(f"ReduceLROnPlateau factor: expected a number < 1, got {factor!r}")
+        self._monitor = _Monitor(monitor, mode, min_delta)
+        self.factor, self.patience, self.verbose = factor, patience, verbose
+        self.cooldown, self.min_lr = cooldown, min_lr
+        self.wait = self.cooldown_counter = 0
+
+    def on_train_begin(self, logs=None):
+        self._monitor.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        value = self._monitor.value(logs)
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._monitor.improved(value):
+            self._monitor.best, self.wait = value, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = float(self.model.optimizer.learning_rate)
+                if old > np.float32(self.min_lr):
+                    new = max(old * self.factor, self.min_lr)
+                    self.model.optimizer.learning_rate = new
+                    if self.verbose > 0:
+                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                              f"to {new}.")
+                    self.cooldown_counter, self.wait = self.cooldown, 0
+
+
 class CSVLogger(Callback):
     """Write one row per epoch (epoch, then every logged value) to a CSV file as training goes."""
 

@@ -17,6 +17,7 @@ from tinycnn import callbacks as _callbacks
 from tinycnn import layers as _layers
 from tinycnn import losses as _losses
 from tinycnn import optimizers as _optimizers
+from tinycnn import schedules as _schedules
 from tinycnn.explain.model_copy import clone_model
 from tinycnn.layers import initializers as _initializers
 from tinycnn.model import Sequential, load_model
@@ -140,8 +141,16 @@ callbacks = _Namespace(
     "keras.callbacks", Callback=_callbacks.Callback, History=_callbacks.History,
     EarlyStopping=_callbacks.EarlyStopping, ModelCheckpoint=_callbacks.ModelCheckpoint,
     CSVLogger=_callbacks.CSVLogger, TerminateOnNaN=_callbacks.TerminateOnNaN,
+    LearningRateScheduler=_callbacks.LearningRateScheduler,
+    ReduceLROnPlateau=_callbacks.ReduceLROnPlateau,
 )
-optimizers = _Namespace("keras.optimizers", Adam=_optimizers.Adam, SGD=_optimizers.SGD)
+optimizers = _Namespace(
+    "keras.optimizers", Adam=_optimizers.Adam, SGD=_optimizers.SGD,
+    schedules=_Namespace("keras.optimizers.schedules",
+                         LearningRateSchedule=_schedules.LearningRateSchedule,
+                         ExponentialDecay=_schedules.ExponentialDecay,
+                         PiecewiseConstantDecay=_schedules.PiecewiseConstantDecay,
+                         CosineDecay=_schedules.CosineDecay))
 losses = _Namespace(
     "keras.losses",
     SparseCategoricalCrossentropy=_losses.SparseCategoricalCrossentropy,
@@ -168,6 +177,7 @@ datasets = _Datasets("keras.datasets")
 for _group in ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets",
                "initializers", "backend"):
     sys.modules[f"{__name__}.{_group}"] = globals()[_group]
+sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 
 __version__ = _version  # tinycnn's: print(keras.__version__) says which library this is
 

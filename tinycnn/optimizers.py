@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from tinycnn import schedules
 from tinycnn.kernels import NUMBA
 from tinycnn.layers.shapes import flag
 
@@ -39,10 +40,30 @@ class Optimizer:
     slots = ()
 
     def __init__(self, learning_rate):
-        self.learning_rate = positive(learning_rate, "learning_rate")
+        if isinstance(learning_rate, dict):  # a schedule, as a model file describes it
+            learning_rate = schedules.deserialize(learning_rate)
+        if isinstance(learning_rate, schedules.LearningRateSchedule):
+            self.schedule, self._learning_rate = learning_rate, None
+        else:
+            self.schedule, self._learning_rate = None, positive(learning_rate, "learning_rate")
         self.iterations = 0
         self.state = {}
         self.kernels = NUMBA  # or tinycnn.kernels.NUMPY, the plain twins
+
+    @property
+    def learning_rate(self):
+        """The rate of the next step: the number given, or the schedule's at ``iterations``.
+        Setting it (as the learning-rate callbacks do) is refused when a schedule sets it."""
+        if self.schedule is not None:
+            return self.schedule(self.iterations)
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if self.schedule is not None:
+            raise TypeError(f"{type(self).__name__}: its learning rate comes from a schedule "
+                            f"({type(self.schedule).__name__}); it cannot also be set")
+        self._learning_rate = positive(value, "learning_rate")
 
     def _slot(self, name, key, like):
         """The state array called ``name`` for parameter ``key``, created as zeros on first use."""
@@ -65,13 +86,16 @@ class Optimizer:
         # Every gradient is checked before any parameter moves, so a bad one changes nothing.
         for layer_params, layer_grads, name in zip(params, grads, names, strict=True):
             check_gradients(layer_params, layer_grads, name)
+        self._rate = self.learning_rate  # the schedule's at the steps taken so far, as Keras
         self.iterations += 1
         for index, (layer_params, layer_grads) in enumerate(zip(params, grads, strict=True)):
             for key, p in layer_params.items():
                 self._update(f"{index}/{key}", p, layer_grads[key])
 
     def get_config(self):
-        return {"name": self.name, "learning_rate": self.learning_rate}
+        rate = self._learning_rate if self.schedule is None else schedules.serialize(
+            self.schedule)
+        return {"name": self.name, "learning_rate": rate}
 
 
 def check_gradients(params, grads, layer_name):
@@ -100,13 +124,13 @@ class SGD(Optimizer):
 
     def _update(self, key, p, g):
         if self.momentum == 0:
-            p -= self.learning_rate * g
+            p -= self._rate * g
             return
         v = self._slot("velocity", key, p)
         v *= self.momentum
-        v -= self.learning_rate * g
+        v -= self._rate * g
         if self.nesterov:
-            p += self.momentum * v - self.learning_rate * g
+            p += self.momentum * v - self._rate * g
         else:
             p += v
 

@@ -107,7 +107,9 @@ def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_d
         if hasattr(layer, "rng"):  # Dropout draws its masks from the same stream
             layer.rng = rng
     history = History()
-    callbacks = CallbackList([history, *(callbacks or [])], model, verbose=verbose,
+    # History last, as in Keras: it records the logs as the other callbacks leave them
+    # (a learning-rate callback adds "learning_rate").
+    callbacks = CallbackList([*(callbacks or []), history], model, verbose=verbose,
                              epochs=epochs, steps=-(-len(x) // batch_size))
     model.stop_training = False
     model.history = history

@@ -25,10 +25,20 @@ def keras_table():
     for name in ("Sequential", "Input"):
         rows.append(row(f"keras.{name}", getattr(keras, name)))
     for group in GROUPS:
-        namespace = getattr(keras, group)
-        for name in sorted(dir(namespace)):
-            rows.append(row(f"keras.{group}.{name}", getattr(namespace, name)))
+        rows += namespace_rows(f"keras.{group}", getattr(keras, group))
     return "\n".join(rows)
+
+
+def namespace_rows(path, namespace):
+    """One row per name, a group inside the group (keras.optimizers.schedules) opened up."""
+    rows = []
+    for name in sorted(dir(namespace)):
+        obj = getattr(namespace, name)
+        if type(obj) is type(namespace):
+            rows += namespace_rows(f"{path}.{name}", obj)
+        else:
+            rows.append(row(f"{path}.{name}", obj))
+    return rows
 
 
 def row(path, obj):
