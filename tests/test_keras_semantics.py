@@ -812,3 +812,49 @@ def test_learning_rate_callbacks_change_the_rate_where_keras_does():
     assert history.history["learning_rate"] == pytest.approx([0.1, 0.05, 0.025])  # as Keras
     with pytest.raises(ValueError, match="factor"):
         keras.callbacks.ReduceLROnPlateau(factor=1.5)
+
+
+# ---- weight penalties --------------------------------------------------------------------------
+def test_regularizers_add_to_the_loss_and_the_gradient_as_keras():
+    import json
+    from pathlib import Path
+    reference = json.loads((Path(__file__).parent / "data" / "keras_parity.json").read_text())
+    x, y = np.array(reference["x"], np.float32), np.array(reference["y"])
+    regularizers = keras.regularizers
+    model = keras.Sequential([
+        keras.Input((6, 6, 1)),
+        keras.layers.Conv2D(3, 3, activation="relu", kernel_regularizer=regularizers.l2(0.01)),
+        keras.layers.BatchNormalization(), keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+        keras.layers.Dense(8, activation="relu", bias_regularizer="l1",
+                           kernel_regularizer=regularizers.l1_l2(l1=0.001, l2=0.01)),
+        keras.layers.Dense(3, activation="softmax")])
+    model.set_weights([np.array(w, np.float32) for w in reference["initial"]])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), metrics=["accuracy"])
+    # Keras 3.15.1, the same model, weights and data: evaluate 1.2478536, then fit's losses
+    assert model.evaluate(x, y, batch_size=8)[0] == pytest.approx(1.2478536, rel=1e-6)
+    history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                        validation_split=0.25).history
+    assert history["loss"] == pytest.approx([1.4324199, 1.3082024], rel=1e-6)
+    assert history["val_loss"] == pytest.approx([1.2750411, 1.2718718], rel=1e-6)
+    layer = model.layers[4]  # the regularized Dense
+    assert layer.penalty() == pytest.approx(
+        0.001 * np.abs(layer.kernel).sum() + 0.01 * np.square(layer.kernel).sum()
+        + 0.01 * np.abs(layer.bias).sum(), rel=1e-6)
+    layer.trainable = False  # as Keras: a frozen layer's weights are not penalised
+    assert layer.penalty() == 0.0
+
+
+def test_regularizers_save_load_and_refuse_what_they_do_not_know(tmp_path):
+    x, y = data()
+    model = tc.Sequential([Flatten(input_shape=(6, 6, 1)),
+                           Dense(3, activation="softmax", kernel_regularizer="l2")], seed=0)
+    model.compile(optimizer="sgd")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "reg.npz")
+    loaded = tc.load_model(tmp_path / "reg.npz")
+    assert loaded.layers[1].regularizers["W"].l2 == 0.01
+    assert loaded.evaluate(x, y) == pytest.approx(model.evaluate(x, y))
+    with pytest.raises(ValueError, match="kernel_regularizer: expected None, one of"):
+        Dense(2, kernel_regularizer="l3")
+    with pytest.raises(ValueError, match="l2: expected a number >= 0"):
+        keras.regularizers.l2(-1.0)

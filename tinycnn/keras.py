@@ -20,6 +20,7 @@ from tinycnn import optimizers as _optimizers
 from tinycnn import schedules as _schedules
 from tinycnn.explain.model_copy import clone_model
 from tinycnn.layers import initializers as _initializers
+from tinycnn.layers import regularizers as _regularizers
 from tinycnn.model import Sequential, load_model
 from tinycnn.network import InputSpec
 
@@ -159,6 +160,9 @@ losses = _Namespace(
     categorical_crossentropy=_losses.categorical_crossentropy,
 )
 utils = _Namespace("keras.utils", to_categorical=to_categorical)
+regularizers = _Namespace("keras.regularizers", l1=_regularizers.l1, l2=_regularizers.l2,
+                          l1_l2=_regularizers.l1_l2, L1=_regularizers.L1, L2=_regularizers.L2,
+                          L1L2=_regularizers.L1L2)
 # Keras's class names and its snake_case aliases (keras.initializers.he_normal is HeNormal).
 initializers = _Namespace("keras.initializers", **_initializers.INITIALIZERS,
                           get=_initializers.get, serialize=_initializers.serialize)
@@ -175,11 +179,11 @@ datasets = _Datasets("keras.datasets")
 # `from tinycnn.keras.layers import Dense` (as `from tensorflow.keras.layers import Dense`)
 # finds these groups as if they were submodules.
 for _group in ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets",
-               "initializers", "backend"):
+               "initializers", "backend", "regularizers"):
     sys.modules[f"{__name__}.{_group}"] = globals()[_group]
 sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 
 __version__ = _version  # tinycnn's: print(keras.__version__) says which library this is
 
 __all__ = ["Sequential", "Input", "layers", "models", "callbacks", "optimizers", "losses",
-           "utils", "datasets", "initializers", "backend"]
+           "utils", "datasets", "initializers", "backend", "regularizers"]

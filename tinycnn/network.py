@@ -143,6 +143,11 @@ class Network:
         self._ensure_built()
         return sum(layer.count_params() for layer in self.layers)
 
+    def penalty(self):
+        """The weight penalties of every layer (float, 0.0 without regularizers): what the
+        loss a model reports adds (layers/regularizers.py)."""
+        return sum(layer.penalty() for layer in self.layers)
+
     @property
     def trainable(self):
         """Setting it sets every layer's ``trainable`` (Keras's ``base_model.trainable =
@@ -314,6 +319,11 @@ class NestedNetwork(Layer):
     def trainable_params(self):
         return {f"{i}/{key}": value for i, layer in enumerate(self.network.layers)
                 for key, value in layer.trainable_params.items()}
+
+    @property
+    def regularizers(self):
+        return {f"{i}/{key}": regularizer for i, layer in enumerate(self.network.layers)
+                for key, regularizer in layer.regularizers.items()}
 
     @property
     def rng(self):

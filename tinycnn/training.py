@@ -51,10 +51,14 @@ def train_step(model, x, y):
         probs.append(model.probabilities(scores[-1]))
         model.backward_loss(probs[-1], y[start:start + piece], weight=len(probs[-1]) / len(x))
         grads = _add_grads(grads, model.layers, alone=len(x) <= piece)
+    # Weight penalties (kernel_regularizer=...): their gradients join the layers', and the
+    # loss reported is the data's loss plus the penalties, as Keras reports it.
+    penalty = sum(layer.add_penalties(layer_grads)
+                  for layer, layer_grads in zip(model.layers, grads, strict=True))
     with interrupts.deferred():
         model.optimizer.step([layer.trainable_params for layer in model.layers], grads,
                              [layer.name for layer in model.layers])
-    return model.loss_of(np.concatenate(scores), y), np.concatenate(probs)
+    return model.loss_of(np.concatenate(scores), y) + penalty, np.concatenate(probs)
 
 
 def _add_grads(total, layers, alone=False):
@@ -188,13 +192,14 @@ def evaluate(model, x, y, batch_size, callbacks, verbose=False):
     """The loss and metrics of ``model`` on prepared (x, y), batch after batch, with the test
     moments for ``callbacks`` (a CallbackList): the logs {"loss": ..., metric: ...}."""
     running = RunningLogs(model.metrics)
+    penalty = model.penalty()  # the weights do not change while evaluating
     model.stop_evaluating = False
     callbacks.on_test_begin()
     batches = parallel.batch_outputs(model, x, batch_size, logits=True)
     for step, scores in enumerate(progress(batches, verbose, "Evaluate", -(-len(x) // batch_size))):
         callbacks.on_test_batch_begin(step)
         labels = y[step * batch_size:step * batch_size + len(scores)]
-        running.add(model.loss_of(scores, labels), model.probabilities(scores), labels)
+        running.add(model.loss_of(scores, labels) + penalty, model.probabilities(scores), labels)
         callbacks.on_test_batch_end(step, running.logs())
         if model.stop_evaluating:
             batches.close()

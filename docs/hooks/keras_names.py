@@ -9,7 +9,7 @@ import inspect
 
 MARKER = "<!-- keras-names -->"
 GROUPS = ("layers", "models", "callbacks", "optimizers", "losses", "initializers", "utils",
-          "datasets", "backend")
+          "datasets", "backend", "regularizers")
 
 
 def on_page_markdown(markdown, page, **kwargs):

@@ -183,6 +183,26 @@ class Layer:
         """The params the optimizer moves: all of them, or none when the layer is frozen."""
         return self.params if self.trainable else {}
 
+    # Weight penalties (layers/regularizers.py), keyed like params: {"W": L1L2(...)}.
+    regularizers = {}
+
+    def add_penalties(self, grads):
+        """Add the gradients of this layer's weight penalties into ``grads`` (a dict like
+        layer.grads) and return the penalty (float) for the loss; only trainable params are
+        penalised, as in Keras."""
+        penalty, params = 0.0, self.trainable_params
+        for key, regularizer in self.regularizers.items():
+            if key in params:
+                penalty += regularizer(params[key])
+                grads[key] = grads[key] + regularizer.gradient(params[key])
+        return penalty
+
+    def penalty(self):
+        """This layer's weight penalties (float), as add_penalties counts them."""
+        params = self.trainable_params
+        return sum(regularizer(params[key]) for key, regularizer in self.regularizers.items()
+                   if key in params)
+
     def __call__(self, inputs, training=False):
         """Run the layer on arrays, as Keras's ``layer(x)``: forward(inputs, training), the
         layer built on first use. inputs: an array (N, ...), or a list of them for a layer

@@ -36,6 +36,7 @@ from tinycnn.layers.activations import (
     check_activation,
 )
 from tinycnn.layers.base import Layer
+from tinycnn.layers.regularizers import penalties, penalty_config
 from tinycnn.layers.shapes import flag, padding_mode, positive_int, positive_pair, strides_or_alias
 
 
@@ -64,6 +65,7 @@ class Conv2D(Layer):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None,
                  name=None, input_shape=None, stride=None):
         super().__init__(name=name, input_shape=input_shape)
         self.filters = positive_int(filters, "Conv2D filters")
@@ -76,6 +78,7 @@ class Conv2D(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer,
                                                    "Conv2D kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "Conv2D bias_initializer")
+        self.regularizers = penalties(kernel_regularizer, bias_regularizer, "Conv2D")
         self.geometry = None  # a WindowGeometry, once build knows the input's size
 
     def _window_geometry(self, input_shape):
@@ -146,7 +149,8 @@ class Conv2D(Layer):
                 "strides": list(self.strides), "padding": self.padding,
                 "activation": self.activation, "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                **penalty_config(self.regularizers)}
 
     def __repr__(self):
         return (f"Conv2D(name={self.name!r}, filters={self.filters}, "

@@ -22,6 +22,7 @@ from tinycnn.layers.activations import (
     check_activation,
 )
 from tinycnn.layers.base import Layer
+from tinycnn.layers.regularizers import penalties, penalty_config
 from tinycnn.layers.shapes import flag, positive_int
 
 
@@ -44,6 +45,7 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None,
                  name=None, input_shape=None, input_dim=None):
         if input_dim is not None:  # Keras's older spelling of input_shape=(D,)
             if input_shape is not None and tuple(input_shape) != (input_dim,):
@@ -56,6 +58,7 @@ class Dense(Layer):
         self.use_bias = flag(use_bias, "Dense use_bias")
         self.kernel_initializer = initializers.get(kernel_initializer, "Dense kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "Dense bias_initializer")
+        self.regularizers = penalties(kernel_regularizer, bias_regularizer, "Dense")
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -112,7 +115,8 @@ class Dense(Layer):
         return {"name": self.name, "units": self.units, "activation": self.activation,
                 "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                **penalty_config(self.regularizers)}
 
     def __repr__(self):
         no_bias = "" if self.use_bias else ", use_bias=False"
