@@ -55,12 +55,14 @@ class Conv2DCache(NamedTuple):
 
 class Conv2D(Layer):
     """Conv2D(filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
-    kernel_initializer="glorot_uniform", bias_initializer="zeros"), as in Keras.
+    kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+    bias_regularizer=None), as in Keras.
 
     kernel_size and strides are an int or a pair (height, width); ``stride`` is an older name
     for ``strides``, still accepted. padding: "valid" or "same" (any case), or a number of zero
     pixels added on every side. The initializers: a name or an object of
-    tinycnn.layers.initializers (``keras.initializers``).
+    tinycnn.layers.initializers (``keras.initializers``); the regularizers: of
+    tinycnn.layers.regularizers (``keras.regularizers``).
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None,

@@ -40,8 +40,9 @@ class DenseCache(NamedTuple):
 
 class Dense(Layer):
     """Dense(units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-    bias_initializer="zeros"), as in Keras. The initializers: a name or an object of
-    tinycnn.layers.initializers (``keras.initializers``)."""
+    bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None), as in Keras.
+    The initializers: a name or an object of tinycnn.layers.initializers
+    (``keras.initializers``); the regularizers: of tinycnn.layers.regularizers."""
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
