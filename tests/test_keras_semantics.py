@@ -4,8 +4,11 @@ Reference values marked "Keras 3.15.1" were printed by real Keras (TensorFlow 2.
 the same inputs and weights; the others come from the formulas, computed here in float64.
 """
 
+import functools
+import json
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +24,13 @@ from tinycnn.losses import (
     sparse_categorical_crossentropy,
 )
 from tinycnn.optimizers import SGD
+
+
+@functools.cache
+def keras_reference():
+    """tests/data/keras_parity.json: data, initial weights and results from real Keras 3.15.1
+    (written by tests/data/make_keras_parity.py)."""
+    return json.loads((Path(__file__).parent / "data" / "keras_parity.json").read_text())
 
 
 def data(n=40, seed=0):
@@ -603,9 +613,7 @@ def test_layer_weights_in_keras_order_and_by_keras_names():
 
 def test_a_layers_weights_move_over_layer_by_layer_as_from_keras():
     # The parity fixture holds a real Keras model's initial weights, in Keras's order per layer.
-    import json
-    from pathlib import Path
-    reference = json.loads((Path(__file__).parent / "data" / "keras_parity.json").read_text())
+    reference = keras_reference()
     keras_weights = [np.array(w, np.float32) for w in reference["initial"]]
     model = tc.Sequential([keras.Input((6, 6, 1)), Conv2D(3, 3, activation="relu"),
                            BatchNormalization(), MaxPool2D(2), Flatten(),
@@ -754,9 +762,7 @@ def test_model_checkpoint_initial_value_threshold_verbose_and_save_freq(tmp_path
 
 # ---- learning-rate schedules and callbacks ---------------------------------------------------
 def parity_model(optimizer, metrics=()):
-    import json
-    from pathlib import Path
-    reference = json.loads((Path(__file__).parent / "data" / "keras_parity.json").read_text())
+    reference = keras_reference()
     model = keras.Sequential([
         keras.Input((6, 6, 1)), keras.layers.Conv2D(3, 3, activation="relu"),
         keras.layers.BatchNormalization(), keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
@@ -816,9 +822,7 @@ def test_learning_rate_callbacks_change_the_rate_where_keras_does():
 
 # ---- weight penalties --------------------------------------------------------------------------
 def test_regularizers_add_to_the_loss_and_the_gradient_as_keras():
-    import json
-    from pathlib import Path
-    reference = json.loads((Path(__file__).parent / "data" / "keras_parity.json").read_text())
+    reference = keras_reference()
     x, y = np.array(reference["x"], np.float32), np.array(reference["y"])
     regularizers = keras.regularizers
     model = keras.Sequential([
