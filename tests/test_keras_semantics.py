@@ -560,9 +560,15 @@ def test_calling_a_layer_or_a_model_on_arrays_runs_it():
     assert not np.array_equal(moving, model.layers[1].state["moving_mean"])
 
 
-def test_calling_a_layer_on_keras_input_says_what_tinycnn_does_instead():
-    with pytest.raises(TypeError, match="functional API.*Sequential"):
-        Conv2D(2, 3)(keras.Input(shape=(6, 6, 1)))
+def test_calling_a_layer_on_keras_input_gives_a_symbolic_tensor_and_on_anything_else_fails():
+    tensor = Conv2D(2, 3)(keras.Input(shape=(6, 6, 1)))
+    assert tensor.shape == (None, 4, 4, 2)
+    with pytest.raises(TypeError, match="has no values"):
+        np.asarray(tensor)
+    with pytest.raises(TypeError, match="no operators.*Add"):
+        tensor + tensor
+    with pytest.raises(TypeError, match="called on list; a layer runs on NumPy arrays"):
+        Dense(2)([[1.0, 2.0]])
     with pytest.raises(TypeError, match="training: expected True or False"):
         Dense(2)(np.ones((2, 3), np.float32), training="yes")
 
@@ -574,8 +580,8 @@ def test_the_lowercase_merge_functions_run_on_arrays():
     np.testing.assert_array_equal(keras.layers.maximum([a, b]), np.maximum(a, b))
     np.testing.assert_array_equal(keras.layers.concatenate([a, b], axis=1),
                                   np.concatenate([a, b], axis=1))
-    with pytest.raises(TypeError, match="functional API"):
-        keras.layers.add([keras.Input(shape=(6, 6, 1)), keras.Input(shape=(6, 6, 1))])
+    assert keras.layers.add([keras.Input(shape=(6, 6, 1)),
+                             keras.Input(shape=(6, 6, 1))]).shape == (None, 6, 6, 1)
 
 
 # ---- weights, as Keras hands them out ----------------------------------------------------------

@@ -37,9 +37,10 @@ from tinycnn import (
     optimizers,
 )
 from tinycnn.explain import checkup, grad_cam, profile, saliency
-from tinycnn.model import Sequential, load_model
+from tinycnn.graph import Input
+from tinycnn.model import Model, Sequential, load_model
 from tinycnn.saving import ModelFileError
 
-__all__ = ["Sequential", "load_model", "ModelFileError", "callbacks", "gradcheck", "kernels",
-           "layers", "losses", "metrics", "optimizers", "explain", "checkup", "grad_cam",
-           "profile", "saliency"]
+__all__ = ["Sequential", "Model", "Input", "load_model", "ModelFileError", "callbacks",
+           "gradcheck", "kernels", "layers", "losses", "metrics", "optimizers", "explain",
+           "checkup", "grad_cam", "profile", "saliency"]

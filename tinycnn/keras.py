@@ -19,10 +19,10 @@ from tinycnn import losses as _losses
 from tinycnn import optimizers as _optimizers
 from tinycnn import schedules as _schedules
 from tinycnn.explain.model_copy import clone_model
+from tinycnn.graph import Input
 from tinycnn.layers import initializers as _initializers
 from tinycnn.layers import regularizers as _regularizers
-from tinycnn.model import Sequential, load_model
-from tinycnn.network import InputSpec
+from tinycnn.model import Model, Sequential, load_model
 
 
 class _Namespace:
@@ -43,14 +43,10 @@ class _Namespace:
         return [k for k in vars(self) if not k.startswith("_")]
 
 
-def Input(shape, name=None):  # noqa: N802 (Keras's name)
-    """keras.Input(shape=(28, 28, 1)): the input shape of a Sequential, given first."""
-    return InputSpec(shape)
-
-
-def InputLayer(input_shape=None, shape=None, name=None):  # noqa: N802 (Keras's name)
-    """keras.layers.InputLayer(input_shape=(28, 28, 1)): the same as keras.Input."""
-    return InputSpec(shape if shape is not None else input_shape)
+def InputLayer(input_shape=None, shape=None, name=None, **kwargs):  # noqa: N802 (Keras's)
+    """keras.layers.InputLayer(shape=(28, 28, 1)) (or Keras 2's input_shape=): the same as
+    keras.Input, to open a Sequential with."""
+    return Input(shape=shape if shape is not None else input_shape, name=name, **kwargs)
 
 
 # Keras's lowercase forms of the merge layers: add([a, b]) is Add()([a, b]), on arrays.
@@ -117,7 +113,7 @@ layers = _Namespace(
     add=add, subtract=subtract, multiply=multiply, average=average, maximum=maximum,
     concatenate=concatenate,
 )
-models = _Namespace("keras.models", Sequential=Sequential, load_model=load_model,
+models = _Namespace("keras.models", Sequential=Sequential, Model=Model, load_model=load_model,
                     clone_model=clone_model)
 
 
@@ -185,5 +181,5 @@ sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 
 __version__ = _version  # tinycnn's: print(keras.__version__) says which library this is
 
-__all__ = ["Sequential", "Input", "layers", "models", "callbacks", "optimizers", "losses",
+__all__ = ["Sequential", "Model", "Input", "layers", "models", "callbacks", "optimizers", "losses",
            "utils", "datasets", "initializers", "backend", "regularizers"]

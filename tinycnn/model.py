@@ -17,24 +17,29 @@ Shapes: x (N, H, W, C) float32, y (N,) class ids, z and probs (N, K).
 
 import numpy as np
 
-from tinycnn import parallel, saving, training
+from tinycnn import graph, parallel, saving, training
 from tinycnn.callbacks import CallbackList
 from tinycnn.layers.activations import softmax
 from tinycnn.layers.shapes import flag, positive_int
 from tinycnn.losses import get_loss
 from tinycnn.metrics import check_metrics
-from tinycnn.network import Network
+from tinycnn.network import NestedNetwork, Network
 from tinycnn.optimizers import get_optimizer
 from tinycnn.validation import check_images, check_labels, check_not_single_image
 
 
-class Sequential(Network):
-    """A linear stack of layers that trains like a Keras model.
+class Model(Network):
+    """A network that trains like a Keras model; with the functional API, as Keras:
 
-    Sequential(layers, name="sequential", seed=None, dtype="float32"): ``seed`` fixes the
-    initial weights, the shuffling of every epoch and dropout, so a rerun gives bit-identical
-    weights and history. Without a seed, one is drawn from the operating system and kept in
-    ``model.seed``. Building, forward, summary and weights come from Network (network.py).
+        inputs = keras.Input(shape=(28, 28, 1))
+        x = Conv2D(32, 3, activation="relu")(inputs)
+        outputs = Dense(10, activation="softmax")(Flatten()(x))
+        model = Model(inputs, outputs, name="functional", seed=None, dtype=None)
+
+    One input and one output. ``seed`` fixes the initial weights, the shuffling of every
+    epoch and dropout, so a rerun gives bit-identical weights and history. Without a seed, one
+    is drawn from the operating system and kept in ``model.seed``. dtype: the input's.
+    Building, the engine, summary and weights come from Network (network.py).
 
     ``model.workers`` (default: one per core) is the number of threads that predict on pieces
     of a batch at once (tinycnn/parallel.py); the numbers do not depend on it.
@@ -42,21 +47,43 @@ class Sequential(Network):
     to resume a saved run, ``fit(..., initial_epoch=model.epochs_trained, epochs=...)``.
     """
 
-    def __init__(self, layers=None, name="sequential", seed=None, dtype="float32"):
+    def __init__(self, inputs=None, outputs=None, name="functional", seed=None, dtype=None,
+                 **unsupported):
+        if unsupported:
+            raise TypeError(f"Model: tinycnn does not support the argument(s) "
+                            f"{', '.join(sorted(unsupported))}")
+        if inputs is None or outputs is None:
+            raise TypeError(
+                "Model: give inputs and outputs, Model(inputs, outputs) (Keras's functional "
+                "API). Subclassing Model with your own call() is not supported in tinycnn: "
+                "write the graph with keras.Input and layer calls, or use Sequential")
+        self._start_training_state()
+        dtype = dtype or getattr(_first(inputs), "dtype", "float32")
+        super().__init__(name=name, seed=seed, dtype=dtype)
+        self.connect(inputs, outputs)
+
+    def _start_training_state(self):
         self.loss, self.optimizer, self.metrics = None, None, []
         self.stop_training, self.history = False, None
         self.stop_evaluating = self.stop_predicting = False
         self.epochs_trained = 0
         self.workers = parallel.default_workers()
-        super().__init__(layers, name=name, seed=seed, dtype=dtype)
+        self._as_layer = None
 
-    def pop(self):
-        """Remove the last layer and return it, as Keras's ``Sequential.pop()``; the
-        optimizer forgets its state for that layer's parameters."""
-        layer = super().pop()
-        if self.optimizer is not None:
-            self.optimizer.forget(f"{len(self.layers)}/")
-        return layer
+    def get_layer(self, name=None, index=None):
+        """A layer by its name (or its index in ``model.layers``), as Keras's get_layer."""
+        if index is not None:
+            if name is not None:
+                raise ValueError("get_layer: give a name or an index, not both")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: index {index} is out of range: model "
+                                 f"{self.name!r} has {len(self.layers)} layers")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r} in model {self.name!r}; its "
+                         f"layers: {[layer.name for layer in self.layers]}")
 
     def use_kernels(self, name):
         """Run every layer and the optimizer on the "numba" kernels (default) or on their
@@ -85,7 +112,7 @@ class Sequential(Network):
             raise RuntimeError(f"{what}: call model.compile(loss=..., optimizer=...) first")
         if not self.layers:
             return
-        last = self.layers[-1]
+        last = self.output_layer
         from_logits = getattr(self.loss, "from_logits", False)  # a user's own loss may lack it
         if from_logits and self.ends_in_softmax:
             raise ValueError(
@@ -154,7 +181,14 @@ class Sequential(Network):
         """The model's output for a batch x (N, H, W, C), as Keras's ``model(x)``: one forward
         pass, checked and converted as predict does (predict runs it in pieces on threads).
         ``training=True`` runs the layers in training mode (Dropout drops, BatchNorm uses and
-        updates the batch's statistics), as in Keras."""
+        updates the batch's statistics), as in Keras. On a KerasTensor it is a layer call in a
+        functional model: the model is used as one layer, sharing its weights."""
+        if isinstance(x, graph.KerasTensor):
+            if self._as_layer is None:
+                if not self.built:
+                    self.build(x.shape)
+                self._as_layer = NestedNetwork(self)
+            return graph.call(self._as_layer, x)
         out = self.forward(self.prepare(x), training=flag(training, "model(x) training"))
         return np.array(out)  # a writable array of its own, not the last layer's read-only one
 
@@ -247,6 +281,30 @@ class Sequential(Network):
         """Load the weights saved in ``path`` into this model (same architecture)."""
         self._ensure_built()
         saving.load_weights_into(self, path)
+
+
+class Sequential(Model):
+    """A linear stack of layers that trains like a Keras model: Model's chain case.
+
+    Sequential(layers, name="sequential", seed=None, dtype="float32"): ``seed`` as in Model.
+    ``add`` appends a layer, ``pop`` removes the last one.
+    """
+
+    def __init__(self, layers=None, name="sequential", seed=None, dtype="float32"):
+        self._start_training_state()
+        Network.__init__(self, layers, name=name, seed=seed, dtype=dtype)
+
+    def pop(self):
+        """Remove the last layer and return it, as Keras's ``Sequential.pop()``; the
+        optimizer forgets its state for that layer's parameters."""
+        layer = super().pop()
+        if self.optimizer is not None:
+            self.optimizer.forget(f"{len(self.layers)}/")
+        return layer
+
+
+def _first(tensors):
+    return tensors[0] if isinstance(tensors, (list, tuple)) and tensors else tensors
 
 
 def load_model(path, custom_objects=None):

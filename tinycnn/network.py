@@ -1,17 +1,25 @@
-"""Network: a stack of layers, and what the stack as a whole can do without a loss.
+"""Network: layers joined into a graph, and what the graph as a whole can do without a loss.
 
-    out = layer_L(... layer_2(layer_1(x)))       forward: each layer's output is the next's input
-    dx  = layer_1.backward(... layer_L.backward(dout))   backward: the chain rule, layer by layer
+The engine runs a list of steps, one per layer call, in an order where every step comes after
+the steps it reads (graph.py puts a functional model's calls in that order; a Sequential is
+the chain where step k reads step k-1):
+    value_0 = x;  value_k = layer_k(value_{inputs of step k})     forward, first step to last
+    d value_{inputs of step k} += layer_k.backward(d value_k)     backward, last step to first
+Where a value feeds several steps, the gradients coming back from them add up; a layer called
+by several steps (a shared layer) keeps what each call's backward needs, and the gradients of
+its weights add up too.
+
 Building passes each layer's output shape on as the next one's input shape, drawing every
 weight from the network's seed. Here too: Keras-style layer names, the summary table, and
-get_weights/set_weights. Sequential (model.py) adds what training needs: a loss, an optimizer,
-fit, evaluate and predict.
+get_weights/set_weights. Model and Sequential (model.py) add what training needs: a loss, an
+optimizer, fit, evaluate and predict.
 """
 
 import copy
 
 import numpy as np
 
+from tinycnn import graph
 from tinycnn.kernels import NUMBA, get_kernels
 from tinycnn.layers.activation import Activation
 from tinycnn.layers.base import Layer, assign_weights
@@ -19,8 +27,28 @@ from tinycnn.layers.shapes import flag
 from tinycnn.summary import summary_text
 
 
+class Step:
+    """One layer call of a network: the layer, and which values it reads (``inputs``: 0 is the
+    network's input, k the output of step k-1). A step of a shared layer keeps its own
+    ``cache``: what the layer's forward kept for this call's backward."""
+
+    __slots__ = ("layer", "inputs", "shared", "cache")
+
+    def __init__(self, layer, inputs, shared=False):
+        self.layer, self.inputs, self.shared, self.cache = layer, tuple(inputs), shared, None
+
+
+def make_steps(calls):
+    """calls: [(layer, inputs)] in order -> [Step], marking the layers called more than once."""
+    calls, counts = list(calls), {}
+    for layer, _ in calls:
+        counts[id(layer)] = counts.get(id(layer), 0) + 1
+    return [Step(layer, inputs, counts[id(layer)] > 1) for layer, inputs in calls]
+
+
 class Network:
-    """A linear stack of layers (the part of Sequential that knows nothing of losses).
+    """Layers and the steps that call them (the part of Model that knows nothing of losses).
+    Without a graph (``connect``) it is a linear stack: ``add`` appends a layer.
 
     ``seed`` fixes the initial weights (and, in Sequential, shuffling and dropout); without
     one, a seed is drawn from the operating system and kept in ``.seed``. ``dtype`` is the
@@ -38,6 +66,8 @@ class Network:
         self.kernels = NUMBA
         self._trainable = True
         self._build_rng = None  # draws every weight, layer after layer, from the seed
+        self.inputs = self.outputs = None  # a functional model's KerasTensors (graph.py)
+        self._steps = None  # a stack's steps are made from its layers when first needed
         for layer in layers or []:
             self.add(layer)
 
@@ -51,12 +81,14 @@ class Network:
         or a ``keras.Input`` first) is built at once, and each layer added later is built on
         the output shape of the one before: its weights are the ones a build of the whole
         stack would draw, since every layer draws from the same stream, in order."""
+        self._refuse_on_graph("add")
         if isinstance(layer, Network):
             layer = NestedNetwork(layer)
-        if isinstance(layer, InputSpec):  # keras.Input(shape): the next layer's input shape
-            if self.layers:
-                raise ValueError(f"add: an Input{layer.shape} can only come first")
-            self._declared_input = layer.shape
+        if isinstance(layer, graph.KerasTensor):  # keras.Input(shape): the input shape
+            if self.layers or not isinstance(layer.layer, graph.InputLayer):
+                raise ValueError(f"add: {layer!r} can only come first, and only as "
+                                 "keras.Input(...) (a Sequential has no branches)")
+            self._declared_input = layer.shape[1:]
             return
         if layer.built:
             raise ValueError(
@@ -70,24 +102,91 @@ class Network:
         if self.built:
             layer.build(self.output_shape, self._build_rng, self.dtype)  # raises if it can't
             self.layers.append(layer)
+            self._steps = None
             return
         self.layers.append(layer)
+        self._steps = None
         if self.layers[0].declared_input_shape is not None:
             try:
                 self.build()
             except Exception:
                 self.layers.pop()  # a layer that does not fit is not kept
+                self._steps = None
                 raise
 
     def pop(self):
         """Remove the last layer and return it, as Keras's ``Sequential.pop()``: the layers
         below keep their weights; a model left with no layer is unbuilt again."""
+        self._refuse_on_graph("pop")
         if not self.layers:
             raise TypeError(f"pop: model {self.name!r} has no layers to remove")
         layer = self.layers.pop()
+        self._steps = None
         if not self.layers:
             self.built, self._build_rng = False, None
         return layer
+
+    def _refuse_on_graph(self, what):
+        if self.inputs is not None:
+            raise TypeError(f"{what}: model {self.name!r} is a functional model, fixed by its "
+                            f"inputs and outputs; {what}() is Sequential's")
+
+    # ---- the graph -----------------------------------------------------------------------
+    @property
+    def steps(self):
+        """The layer calls the engine runs, in order (Step): a stack's are its layers, each
+        reading the one before."""
+        if self._steps is None:
+            self._steps = make_steps((layer, (i,)) for i, layer in enumerate(self.layers))
+        return self._steps
+
+    @property
+    def output_layer(self):
+        """The layer whose call gives the network's output (the last layer of a stack)."""
+        return self.steps[-1].layer if self.layers else None
+
+    def connect(self, inputs, outputs):
+        """Make this network the graph from ``inputs`` to ``outputs`` (KerasTensors, one
+        each, graph.py) and build its layers from the seed, in Keras's layer order; a layer
+        built before (in another model) keeps its weights, shared."""
+        inputs, outputs = _one_tensor(inputs, "inputs"), _one_tensor(outputs, "outputs")
+        if outputs is inputs:
+            raise ValueError("Model: the output is the input itself; a model needs a layer")
+        layers, nodes = graph.order(inputs, outputs)
+        _name_layers(layers)
+        self.layers, self.inputs, self.outputs = layers, [inputs], [outputs]
+        value = {inputs: 0}
+        calls = []
+        for node in nodes[1:]:  # nodes[0] is the Input's
+            calls.append((node.layer, [value[tensor] for tensor in node.inputs]))
+            value[node.output] = len(calls)
+        self._steps = make_steps(calls)
+        rng = np.random.default_rng(self.seed)
+        first_call = {id(node.layer): node for node in reversed(nodes)}
+        for layer in layers:
+            if layer.built:
+                continue
+            node = first_call[id(layer)]
+            shapes = [tensor.shape[1:] for tensor in node.inputs]
+            if layer.takes_list:
+                names = [tensor.layer.name for tensor in node.inputs]
+                extra = {"input_names": names} if hasattr(layer, "input_names") else {}
+                layer.build(shapes, rng, self.dtype, **extra)
+            else:
+                layer.build(shapes[0], rng, self.dtype)
+        self._mark_input_readers()
+        self._build_rng, self.built = rng, True
+        return self
+
+    def input_readers(self):
+        """The layers that read only the network's input: they need no dL/dx (nothing below
+        them trains), which saves the first conv a matrix multiply and a col2im."""
+        reads_other = {id(step.layer) for step in self.steps if step.inputs != (0,)}
+        return [step.layer for step in self.steps if id(step.layer) not in reads_other]
+
+    def _mark_input_readers(self):
+        for layer in self.input_readers():
+            layer.needs_input_grad = False
 
     @property
     def input_shape(self):
@@ -95,7 +194,7 @@ class Network:
 
     @property
     def output_shape(self):
-        return self.layers[-1].output_shape if self.built else None
+        return self.output_layer.output_shape if self.built else None
 
     def build(self, input_shape=None):
         """Create every layer's weights for images of ``input_shape`` (H, W, C), drawn from the
@@ -129,7 +228,7 @@ class Network:
             for layer in self.layers:
                 layer.unbuild()
             raise
-        self.layers[0].needs_input_grad = False
+        self._mark_input_readers()
         self._build_rng = rng
         self.built = True
         return self
@@ -162,7 +261,7 @@ class Network:
 
     @property
     def ends_in_softmax(self):
-        return bool(self.layers) and getattr(self.layers[-1], "activation", None) == "softmax"
+        return getattr(self.output_layer, "activation", None) == "softmax"
 
     @property
     def gives_logits(self):
@@ -171,7 +270,7 @@ class Network:
         before its softmax (``forward_preactivation``)."""
         if not self.ends_in_softmax:
             return False
-        last = self.layers[-1]
+        last = self.output_layer
         return isinstance(last, Activation) or getattr(
             last, "gives_logits", hasattr(last, "forward_preactivation"))
 
@@ -223,61 +322,93 @@ class Network:
         self._ensure_built()
         assign_weights(self.weights, weights, "set_weights")
 
-    def forward(self, x, training=False, logits=False):
-        """x: (N, *input_shape) -> the last layer's output, each layer's output read-only (a
-        layer must not write into its input: the layer below may keep it for backward).
+    def forward(self, x, training=False, logits=False, watch=None):
+        """x: (N, *input_shape) -> the output, every step's output read-only (a layer must not
+        write into its input: the layer below may keep it for backward).
         ``logits``: for a model that ``gives_logits``, stop before the final softmax and
         return its input z (N, K), the scores a loss reads stably (losses.py); backward then
-        takes dL/dz with ``before_activation=True``."""
+        takes dL/dz with ``before_activation=True``.
+        ``watch(step, out)``, if given, is called after every step (the see-inside tools)."""
         self._ensure_built(x.shape[1:])
-        layers, last = self.layers, None
-        if logits and self.gives_logits:
-            layers, last = layers[:-1], layers[-1]
-        for layer in layers:
-            out = layer.forward(x, training=training)
+        steps = self.steps
+        values = [x] + [None] * len(steps)
+        stop_before_softmax = logits and self.gives_logits
+        for k, step in enumerate(steps, start=1):
+            layer = step.layer
+            if layer.takes_list:
+                inputs = [values[i] for i in step.inputs]
+            else:
+                inputs = values[step.inputs[0]]
+            if k == len(steps) and stop_before_softmax:
+                if isinstance(layer, Activation):
+                    return inputs
+                out = layer.forward_preactivation(inputs, training=training)
+            else:
+                out = layer.forward(inputs, training=training)
+            if step.shared:
+                step.cache = layer._cache
             if out is not x:
                 out.flags.writeable = False
-            x = out
-        if last is not None and not isinstance(last, Activation):
-            x = last.forward_preactivation(x, training=training)
-        return x
+            values[k] = out
+            if watch is not None:
+                watch(step, out)
+        return values[-1]
 
-    def backward(self, dout, before_activation=False):
-        """dout: dL/d(output) -> dL/dx through every layer (None when the first layer skips
-        it); fills every layer's grads. ``before_activation``: dout is the gradient before the
-        last layer's activation (the logits under a softmax), so that activation is skipped:
-        a stand-alone activation layer entirely, Dense's or Conv2D's own inside the layer."""
-        layers = self.layers
-        for layer in layers:  # a gradient a backward does not write must not survive
+    def backward(self, dout, before_activation=False, watch=None):
+        """dout: dL/d(output) -> dL/dx (None when the layers reading x skip it); fills every
+        layer's grads. ``before_activation``: dout is the gradient before the last layer's
+        activation (the logits under a softmax), so that activation is skipped: a
+        stand-alone activation layer entirely, Dense's or Conv2D's own inside the layer.
+        ``watch(step, dx)``, if given, is called after every step's backward, last step first
+        (dx: a list for a layer that takes a list)."""
+        for layer in self.layers:  # a gradient a backward does not write must not survive
             layer.grads = {}
-        if before_activation:
-            last, layers = layers[-1], layers[:-1]
-            if not isinstance(last, Activation):
-                dout = last.backward_from_preactivation(dout)
-        for layer in reversed(layers):
-            dout = layer.backward(dout)
-        return dout
+        steps = self.steps
+        grads = [None] * len(steps) + [dout]  # dL/d(value k), filled from the last
+        summed = {}  # a shared layer's weight gradients, added over its calls
+        for k in range(len(steps), 0, -1):
+            step, dout = steps[k - 1], grads[k]
+            grads[k] = None
+            layer = step.layer
+            if step.shared:
+                layer._cache = step.cache
+            if k == len(steps) and before_activation:
+                is_softmax = isinstance(layer, Activation)
+                dx = dout if is_softmax else layer.backward_from_preactivation(dout)
+            else:
+                dx = layer.backward(dout)
+            if step.shared:
+                _add_shared_grads(layer, summed)
+            if watch is not None:
+                watch(step, dx)
+            for i, d in zip(step.inputs, dx if layer.takes_list else [dx], strict=True):
+                if d is not None:  # a new array: d may be dout itself, given to several
+                    grads[i] = d if grads[i] is None else grads[i] + d
+        return grads[0]
+
+    def caches(self):
+        """What every layer and step keeps for backward (see NestedNetwork)."""
+        return ([layer._cache for layer in self.layers], [step.cache for step in self.steps])
+
+    def restore_caches(self, caches):
+        layer_caches, step_caches = caches
+        for layer, cache in zip(self.layers, layer_caches, strict=True):
+            layer._cache = cache
+        for step, cache in zip(self.steps, step_caches, strict=True):
+            step.cache = cache
 
     def replica(self):
         """The same network with every layer replaced by its replica (Layer.replica): shares
         every weight, keeps its own grads and caches (one thread of a parallel predict)."""
         twin = copy.copy(self)
-        twin.layers = [layer.replica() for layer in self.layers]
+        twins = {id(layer): layer.replica() for layer in self.layers}
+        twin.layers = [twins[id(layer)] for layer in self.layers]
+        twin._steps = [Step(twins[id(step.layer)], step.inputs, step.shared)
+                       for step in self.steps]
         return twin
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r}, layers={len(self.layers)})"
-
-
-class InputSpec:
-    """What ``keras.Input(shape=(28, 28, 1))`` makes: not a layer, only the input shape (no
-    batch axis) for the first layer of the Sequential it opens."""
-
-    def __init__(self, shape):
-        self.shape = tuple(int(d) for d in shape)
-
-    def __repr__(self):
-        return f"Input(shape={self.shape})"
 
 
 class NestedNetwork(Layer):
@@ -301,7 +432,7 @@ class NestedNetwork(Layer):
 
     @property
     def activation(self):
-        return getattr(self.network.layers[-1], "activation", None)
+        return getattr(self.network.output_layer, "activation", None)
 
     @property
     def gives_logits(self):
@@ -324,6 +455,19 @@ class NestedNetwork(Layer):
     def regularizers(self):
         return {f"{i}/{key}": regularizer for i, layer in enumerate(self.network.layers)
                 for key, regularizer in layer.regularizers.items()}
+
+    @property
+    def weights(self):
+        """The inner network's arrays, layer by layer, as Keras orders a nested model's."""
+        return self.network.weights
+
+    @property
+    def trainable_weights(self):
+        return self.network.trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        return self.network.non_trainable_weights
 
     @property
     def rng(self):
@@ -359,33 +503,61 @@ class NestedNetwork(Layer):
     def unbuild(self):
         self.input_shape = self.output_shape = None  # the inner network keeps its weights
 
+    @property
+    def grads(self):
+        """The inner layers' grads, keyed "<layer index>/<key>"; setting it sets theirs (a
+        model called twice in a graph gets the sum over both calls, network.py)."""
+        return self._gather("grads") if "network" in self.__dict__ else {}
+
+    @grads.setter
+    def grads(self, value):
+        if "network" not in self.__dict__:  # Layer.__init__, before the network is known
+            return
+        per_layer = [{} for _ in self.network.layers]
+        for name, grad in value.items():
+            index, key = name.split("/", 1)
+            per_layer[int(index)][key] = grad
+        for layer, grads in zip(self.network.layers, per_layer, strict=True):
+            layer.grads = grads
+
     def replica(self):
-        twin = super().replica()
-        twin.network = self.network.replica()
+        twin = copy.copy(self)
+        twin.network = self.network.replica()  # first: setting grads sets the twin's own
+        twin.grads, twin._cache = {}, None
         return twin
 
     def use_kernels(self, name):
         self.network.use_kernels(name)
         return super().use_kernels(name)
 
+    # What backward needs lives in the inner layers' caches: this layer's own cache is a
+    # copy of them, put back before backward, so that a model called twice in a graph backs
+    # each call through its own activations.
     def forward(self, x, training=False):
         """x: (N, *inner input shape) -> the inner network's output."""
         self._check_input(x)
-        return self.network.forward(x, training=training)
+        out = self.network.forward(x, training=training)
+        self._cache = self.network.caches()
+        return out
 
     def forward_preactivation(self, x, training=False):
         """x -> the inner network's scores before its final softmax (Network.forward)."""
         self._check_input(x)
-        return self.network.forward(x, training=training, logits=True)
+        out = self.network.forward(x, training=training, logits=True)
+        self._cache = self.network.caches()
+        return out
 
     def backward(self, dout, before_activation=False):
-        first = self.network.layers[0]
-        own_setting, first.needs_input_grad = first.needs_input_grad, self.needs_input_grad
+        self.network.restore_caches(self._cached())
+        readers = self.network.input_readers()
+        own_settings = [layer.needs_input_grad for layer in readers]
+        for layer in readers:
+            layer.needs_input_grad = self.needs_input_grad
         try:
             dx = self.network.backward(dout, before_activation)
         finally:
-            first.needs_input_grad = own_setting
-        self.grads = self._gather("grads")
+            for layer, setting in zip(readers, own_settings, strict=True):
+                layer.needs_input_grad = setting
         return dx
 
     def backward_from_preactivation(self, dz):
@@ -396,6 +568,46 @@ class NestedNetwork(Layer):
                 "dtype": self.network.dtype.name,
                 "layers": [{"class": type(layer).__name__, "config": layer.get_config()}
                            for layer in self.network.layers]}
+
+
+def _add_shared_grads(layer, summed):
+    """After one call's backward of a shared layer: add its grads to those of its calls
+    backpropagated before, so that layer.grads holds the sum over all of them."""
+    before = summed.get(id(layer))
+    if before is not None:
+        layer.grads = {key: before[key] + grad for key, grad in layer.grads.items()}
+    summed[id(layer)] = dict(layer.grads)  # the next call's backward may write into grads
+
+
+def _one_tensor(tensors, what):
+    """Model(inputs, outputs) takes one KerasTensor each (a list of one is fine)."""
+    if isinstance(tensors, dict):
+        raise TypeError(f"Model: {what} as a dict is not supported in tinycnn; give one "
+                        "KerasTensor")
+    if isinstance(tensors, (list, tuple)):
+        if len(tensors) != 1:
+            raise ValueError(f"Model: tinycnn's models have one input and one output; got "
+                             f"{len(tensors)} {what}")
+        tensors = tensors[0]
+    if not isinstance(tensors, graph.KerasTensor):
+        raise TypeError(f"Model: {what} should be a KerasTensor (from keras.Input and layer "
+                        f"calls), got {type(tensors).__name__}")
+    return tensors
+
+
+def _name_layers(layers):
+    """Keras-style names for the layers without one, in order; names must not repeat."""
+    taken = set()
+    for layer in layers:
+        if isinstance(layer, NestedNetwork) and layer.name in taken:
+            layer.name = None  # two models left with their default name, "sequential"
+        if layer.name is None:
+            kind = "InputLayer" if isinstance(layer, graph.InputLayer) else type(layer).__name__
+            layer.name = _unique_name(kind, taken)
+        elif layer.name in taken:
+            raise ValueError(f"Model: two layers are named {layer.name!r}; every layer of a "
+                             "model needs its own name")
+        taken.add(layer.name)
 
 
 def _unique_name(class_name, taken):

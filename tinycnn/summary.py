@@ -9,6 +9,11 @@
 Columns grow to fit the longest entry, so long layer names never run into the next column.
 A model not built yet (its input shape unknown) shows "?" and "0 (unbuilt)", as Keras does.
 
+A functional model that is more than a chain (a branch, a merge, a shared layer) gets Keras's
+"Connected to" column: what each layer reads, each value named as Keras names it,
+``<layer>[<call>][0]``: the output of that layer's first call, second call... (counted within
+this model; Keras counts a layer's calls in every model it is part of).
+
 With ``costs=True`` two more columns say what each layer costs per image (tinycnn/explain/
 costs.py): the multiply-adds of its forward pass, and the bytes its forward pass keeps for
 backward (activation memory), with their totals under the table.
@@ -17,6 +22,7 @@ backward (activation memory), with their totals under the table.
 from tinycnn.explain.costs import layer_costs
 
 MIN_WIDTHS = (29, 26, 10)  # Keras's column widths, kept when everything fits
+CONNECTED_MIN_WIDTH = 20
 COST_HEADERS = ("Multiply-adds", "Kept bytes")
 COST_MIN_WIDTH = 15
 
@@ -29,6 +35,11 @@ def summary_text(model, costs=False):
             for layer in model.layers]
     header = ("Layer (type)", "Output Shape", "Param #")
     minimums = MIN_WIDTHS
+    connected = connections(model)
+    if connected is not None:
+        rows = [(*row, cell) for row, cell in zip(rows, connected, strict=True)]
+        header += ("Connected to",)
+        minimums += (CONNECTED_MIN_WIDTH,)
     if costs:
         per_layer = layer_costs(model)
         rows = [(*row, f"{cost['multiply_adds']:,}", f"{cost['activation_bytes']:,}")
@@ -40,9 +51,10 @@ def summary_text(model, costs=False):
     width = sum(widths)
 
     def line(cells):
-        name, shape, *counts = cells  # names and shapes to the left, numbers to the right
-        text = f"{name:<{widths[0]}}{shape:<{widths[1]}}"
-        text += "".join(f"{count:>{size}}" for count, size in zip(counts, widths[2:], strict=True))
+        # names, shapes and connections to the left, numbers to the right
+        text = "".join(f"{cell:<{size}}" if i < 2 else f"  {cell:<{size - 2}}"
+                       if header[i] == "Connected to" else f"{cell:>{size}}"
+                       for i, (cell, size) in enumerate(zip(cells, widths, strict=True)))
         return text.rstrip()
 
     lines = [f'Model: "{model.name}"', "_" * width, line(header), "=" * width]
@@ -58,6 +70,25 @@ def summary_text(model, costs=False):
         lines += _cost_totals(per_layer)
     lines.append("_" * width)
     return "\n".join(lines)
+
+
+def connections(model):
+    """The "Connected to" cell of each of ``model.layers``, or None for a Sequential or a
+    functional chain (every step reads the one before, no layer called twice), where Keras
+    prints no such column."""
+    steps = model.steps
+    chain = all(step.inputs == (k,) and not step.shared for k, step in enumerate(steps))
+    if model.inputs is None or chain:
+        return None
+    calls = {}
+    value_names = [f"{model.layers[0].name}[0][0]"]  # value 0: the InputLayer's output
+    for step in steps:
+        call = calls[id(step.layer)] = calls.get(id(step.layer), -1) + 1
+        value_names.append(f"{step.layer.name}[{call}][0]")
+    reads = {id(layer): [] for layer in model.layers}
+    for step in steps:
+        reads[id(step.layer)] += [value_names[i] for i in step.inputs]
+    return [", ".join(reads[id(layer)]) or "-" for layer in model.layers]
 
 
 def _cost_totals(per_layer, batch_size=32):

@@ -204,16 +204,20 @@ class Layer:
                    if key in params)
 
     def __call__(self, inputs, training=False):
-        """Run the layer on arrays, as Keras's ``layer(x)``: forward(inputs, training), the
-        layer built on first use. inputs: an array (N, ...), or a list of them for a layer
-        that ``takes_list``."""
+        """Keras's ``layer(x)``. On arrays it runs the layer: forward(inputs, training), the
+        layer built on first use. On KerasTensors (from keras.Input) it records the call, for
+        a functional model (graph.py), and returns a KerasTensor. inputs: one of them, or a
+        list for a layer that ``takes_list``."""
+        from tinycnn import graph  # graph.py builds on this module
+
         items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if any(isinstance(item, graph.KerasTensor) for item in items):
+            return graph.call(self, inputs)
         for item in items:
             if not isinstance(item, np.ndarray):
-                raise TypeError(
-                    f"{self}: called on {type(item).__name__}, but a layer runs on NumPy "
-                    "arrays; calling layers on keras.Input to build a model (Keras's "
-                    "functional API) is not in tinycnn yet: build it with Sequential([...])")
+                raise TypeError(f"{self}: called on {type(item).__name__}; a layer runs on "
+                                "NumPy arrays, or on KerasTensors (keras.Input) to build a "
+                                "functional model")
         return self.forward(list(inputs) if self.takes_list else inputs,
                             training=flag(training, f"{self} training"))
 
