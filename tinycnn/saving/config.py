@@ -2,21 +2,45 @@
 
 The config decides which layers get built and how big their arrays are, so every key is
 checked for its type and range here, and a key the format does not know is refused. Format
-version 2 (version 1, what tinycnn wrote before, lacks the keys marked 2):
+version 3 (version 1, what tinycnn wrote first, lacks the keys marked 2; version 2, what it
+wrote before functional models, lacks those marked 3):
 
     format          "tinycnn-model"
-    version         1 or 2
+    version         1, 2 or 3
     name            the model's name (str)
     seed            int >= 0
     input_shape     [H, W, C] (or another number of axes), ints >= 1
     dtype (2)       "float32" or "float64": the model's and every array's (version 1: float32)
-    layers          [{"class": str, "config": {...}, "trainable" (2): bool}, ...]; the config
-                    of a NestedNetwork (a model used as a layer) is {"name", "input_shape",
-                    "dtype", "layers"}, nested at most MAX_NESTING deep
+    layers          [{"class": str, "config": {...}, "trainable" (2): bool}, ...], in the
+                    order of model.layers; the config of a NestedNetwork (a model used as a
+                    layer) is {"name", "input_shape", "dtype", "layers", "graph" (3)}, nested
+                    at most MAX_NESTING deep
+    graph (3)       null for a stack (a Sequential: layer i reads the output of layer i-1),
+                    or a functional model's graph (see below)
     compile         null, or {"loss": {"name": ..., ...}, "metrics": [str], "optimizer":
                     {"name": ..., ...}, "iterations": int >= 0}
     training (2)    {"rng": model.training_rng.bit_generator.state (PCG64),
                      "epochs_trained": int >= 0}
+
+A functional model's graph is the engine's list of steps (network.py), one per layer call:
+    graph           {"steps": [{"layer": i, "inputs": [v, ...]}, ...], "output": v}
+    steps[k]        calls layers[i] on the values v (one value; a merge layer, two or more),
+                    and its output is value k + 1; value 0 is the model's input. A step reads
+                    only values computed before it (0 to k), so there is no cycle. A layer
+                    called by several steps is one layer, shared: its weights are stored once
+    output          the model's output: the last step's value, len(steps)
+    layers[0]       {"class": "InputLayer", "config": {"name": str, "shape": the
+                    input_shape, "dtype": "float32" or "float64"}}: keras.Input's layer,
+                    which no step calls; every other layer is called by some step, every
+                    step's output is read by a later step (or is the output), and the layers
+                    and steps are in the order keras.Model gives them (graph.order), so that
+                    a file's layer indices are the rebuilt model's
+Layer names must differ within a graph, as keras.Model requires.
+
+A file is written in the oldest version that can describe its model: version 2 (no "graph"
+keys at all) for a stack of layers, so that tinycnn from before functional models reads it
+too, and version 3 when the model, or a model used as a layer in it, is a graph. In version
+3 every network has its "graph" key, null for a stack.
 
 A layer's own arguments are checked by its constructor (expected.py builds every layer); the
 loss and optimizer settings by theirs (which check their ranges) and by a round trip through
@@ -26,13 +50,15 @@ loss and optimizer settings by theirs (which check their ranges) and by a round 
 import json
 import math
 
+from tinycnn import graph
 from tinycnn.losses import LOSSES, loss_from_config
 from tinycnn.metrics import ACCURACY_NAMES
 from tinycnn.optimizers import OPTIMIZERS, optimizer_from_config
 from tinycnn.saving.errors import ModelFileError
 
 FORMAT = "tinycnn-model"
-VERSION = 2
+VERSION = 3  # the newest version, which this tinycnn reads and writes
+STACK_VERSION = 2  # what a model with no graph is written as: older tinycnn reads it too
 MAX_JSON_DEPTH = 64  # a model nested MAX_NESTING deep is about 30 levels of JSON
 MAX_NESTING = 8
 DTYPES = ("float32", "float64")
@@ -41,6 +67,11 @@ LARGEST_INT = 2**63  # iterations, epochs, input sizes: what NumPy's int64 can h
 _TOP_KEYS = {1: {"format", "version", "name", "seed", "input_shape", "layers", "compile"},
              2: {"format", "version", "name", "seed", "input_shape", "dtype", "layers",
                  "compile", "training"}}
+_TOP_KEYS[3] = _TOP_KEYS[2] | {"graph"}
+_NESTED_KEYS = {1: {"name", "input_shape", "dtype", "layers"}}
+_NESTED_KEYS[2] = _NESTED_KEYS[1]
+_NESTED_KEYS[3] = _NESTED_KEYS[2] | {"graph"}
+_INPUT_LAYER_KEYS = {"name", "shape", "dtype"}
 
 class _Invalid(Exception):
     """A key of the config that is missing or has the wrong type or value."""
@@ -112,6 +143,12 @@ def check_config(config, path):
     return config
 
 
+def network_graph(network):
+    """The graph of the model or NestedNetwork config ``network``, or None for a stack (and
+    for every network of a version 1 or 2 file)."""
+    return network.get("graph")
+
+
 def model_dtype(config):
     """The dtype the model computes in: the file's, or float32 for version 1 (which did not
     record it)."""
@@ -120,7 +157,8 @@ def model_dtype(config):
 
 # ---- the parts ---------------------------------------------------------------------------
 def _layers(network, where, version, depth):
-    """input_shape and layers of the model, or of a NestedNetwork's config, at ``where``."""
+    """input_shape, layers and graph (version 3) of the model, or of a NestedNetwork's
+    config, at ``where``."""
     shape = network["input_shape"]
     if not isinstance(shape, list) or not 1 <= len(shape) <= 8:
         raise _Invalid(f"{where}input_shape", f"expected a list of 1 to 8 sizes, got "
@@ -130,6 +168,7 @@ def _layers(network, where, version, depth):
     layers = network["layers"]
     if not isinstance(layers, list) or not layers:
         raise _Invalid(f"{where}layers", f"expected a non-empty list, got {_short(layers)}")
+    is_graph = network_graph(network) is not None
     for index, spec in enumerate(layers):
         here = f"{where}layers[{index}]"
         _keys(spec, here, {"class", "config"} | ({"trainable"} if version >= 2 else set()))
@@ -138,10 +177,15 @@ def _layers(network, where, version, depth):
             raise _Invalid(f"{here}.trainable", f"expected true or false, got "
                            f"{_short(spec['trainable'])}")
         layer_config = spec["config"]
-        if spec["class"] == "NestedNetwork":
+        if spec["class"] == "InputLayer":
+            if not (is_graph and index == 0):
+                raise _Invalid(f"{here}.class", "an InputLayer can only be layers[0] of a "
+                               "functional model (one with a graph)")
+            _input_layer(layer_config, shape, here)
+        elif spec["class"] == "NestedNetwork":
             if depth + 1 > MAX_NESTING:
                 raise _Invalid(here, f"models used as layers nest more than {MAX_NESTING} deep")
-            _keys(layer_config, f"{here}.config", {"name", "input_shape", "dtype", "layers"})
+            _keys(layer_config, f"{here}.config", _NESTED_KEYS[version])
             _choice(layer_config["dtype"], f"{here}.config.dtype", DTYPES)
             _layers(layer_config, f"{here}.config.", version, depth + 1)
         elif not isinstance(layer_config, dict):
@@ -151,6 +195,119 @@ def _layers(network, where, version, depth):
                            "model's input_shape")
         if "name" in layer_config:
             _string(layer_config["name"], f"{here}.config.name")
+    if is_graph:
+        _graph(network, where)
+
+
+def _input_layer(config, input_shape, where):
+    """The InputLayer's config: its name, dtype, and the network's input_shape again."""
+    _keys(config, f"{where}.config", _INPUT_LAYER_KEYS)
+    _string(config["name"], f"{where}.config.name")
+    _choice(config["dtype"], f"{where}.config.dtype", DTYPES)
+    shape = config["shape"]
+    if not isinstance(shape, list):
+        raise _Invalid(f"{where}.config.shape", f"expected a list, got {_short(shape)}")
+    for axis, size in enumerate(shape):
+        _int(size, f"{where}.config.shape[{axis}]", low=1)
+    if shape != input_shape:
+        raise _Invalid(f"{where}.config.shape", f"expected the input_shape {input_shape}, got "
+                       f"{_short(shape)}")
+
+
+# ---- a functional model's graph ----------------------------------------------------------
+def _graph(network, where):
+    """The graph of ``network`` (its layers checked already): the keys' types, then that the
+    steps are wired as keras.Model wires them (see the module docstring)."""
+    layers, here = network["layers"], f"{where}graph"
+    _keys(network["graph"], here, {"steps", "output"})
+    steps = network["graph"]["steps"]
+    if not isinstance(steps, list) or not steps:
+        raise _Invalid(f"{here}.steps", f"expected a non-empty list, got {_short(steps)}")
+    if layers[0]["class"] != "InputLayer":
+        raise _Invalid(f"{where}layers[0]", "a functional model's first layer must be its "
+                       f"InputLayer (keras.Input), got class {_short(layers[0]['class'])}")
+    called, read = set(), set()
+    for k, step in enumerate(steps):
+        at = f"{here}.steps[{k}]"
+        _keys(step, at, {"layer", "inputs"})
+        index = step["layer"]
+        if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index < len(layers):
+            raise _Invalid(f"{at}.layer", f"expected a layer index in [1, {len(layers)}) "
+                           f"(layers[0], the InputLayer, is called by no step), got "
+                           f"{_short(index)}")
+        inputs = step["inputs"]
+        if not isinstance(inputs, list) or not inputs:
+            raise _Invalid(f"{at}.inputs", f"expected a non-empty list of values, got "
+                           f"{_short(inputs)}")
+        for j, value in enumerate(inputs):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= k:
+                raise _Invalid(f"{at}.inputs[{j}]", f"value {_short(value)} is not computed "
+                               f"before step {k}, which can read values 0 to {k} (0: the "
+                               "model's input, v: the output of step v-1); a step that reads "
+                               "ahead would make a cycle")
+        called.add(index)
+        read.update(inputs)
+    output = network["graph"]["output"]
+    _int(output, f"{here}.output")
+    if output != len(steps):
+        raise _Invalid(f"{here}.output", f"the model's output must be the last step's value, "
+                       f"{len(steps)}, got {output}")
+    for index in range(1, len(layers)):
+        if index not in called:
+            raise _Invalid(f"{where}layers[{index}]", f"{_layer_name(layers[index])} is "
+                           "called by no step of the graph")
+    for k in range(len(steps) - 1):
+        if k + 1 not in read:
+            raise _Invalid(f"{here}.steps[{k}]", f"its output (value {k + 1}) is read by no "
+                           "later step, and is not the model's output")
+    _distinct_names(layers, where)
+    _keras_order(layers, steps, where)
+
+
+def _distinct_names(layers, where):
+    first = {}
+    for index, spec in enumerate(layers):
+        name = spec["config"].get("name")
+        if name is not None and first.setdefault(name, index) != index:
+            raise _Invalid(f"{where}layers[{index}].config.name", f"{name!r} is the name of "
+                           f"layers[{first[name]}] too; a functional model's layers need "
+                           "names of their own")
+
+
+class _StandIn:
+    """A layer's place in the graph, for graph.order: a name and nothing to build."""
+
+    def __init__(self, spec):
+        self.name = _layer_name(spec)
+
+
+def _keras_order(layers, steps, where):
+    """The file's layers and steps must be in the order keras.Model gives this graph
+    (graph.order, run here on stand-ins for the layers): the rebuilt model's layers then have
+    the file's indices, which name the arrays."""
+    stand_ins = [_StandIn(spec) for spec in layers]
+    values = [graph.Node(stand_ins[0], [], (), "float32").output]
+    for step in steps:
+        inputs = [values[value] for value in step["inputs"]]
+        values.append(graph.Node(stand_ins[step["layer"]], inputs, (), "float32").output)
+    try:
+        ordered, nodes = graph.order(values[0], values[-1])
+    except RecursionError:  # graph.order walks the graph recursively, as keras.Model does
+        raise _Invalid(f"{where}graph.steps", "the steps chain too deep for keras.Model to "
+                       "order them") from None
+    for index, (layer, stand_in) in enumerate(zip(ordered, stand_ins, strict=True)):
+        if layer is not stand_in:
+            raise _Invalid(f"{where}layers[{index}]", f"keras.Model puts {layer.name} here, "
+                           f"not {stand_in.name}: the layers are out of order")
+    for k, (node, value) in enumerate(zip(nodes[1:], values[1:], strict=True)):
+        if node.output is not value:
+            raise _Invalid(f"{where}graph.steps[{k}]", "keras.Model runs another step here: "
+                           "the steps are out of order")
+
+
+def _layer_name(spec):
+    """"layer 'dense' (Dense)" for messages, from a checked layer spec."""
+    return f"layer {_short(spec['config'].get('name'))} ({spec['class'][:60]})"
 
 
 def _compile(settings):

@@ -13,7 +13,11 @@ gigabytes; two limits stop that before the memory is taken:
   * the longest axis: max(S / itemsize, MIN_LONGEST_AXIS). The arrays a layer makes without
     drawing (a bias, BatchNorm's vectors) are one axis of its input or output long, so every
     layer's output shape is checked before it is built.
-Keys: "params/<layer index>/<name>" and "state/<layer index>/<name>", as the layer dicts; the
+The shapes flow as the model's engine moves values: in a stack from each layer to the next,
+in a functional model along its graph's steps (value 0 the input, value k step k-1's output),
+each layer built on its first call; a shared layer is built, and its arrays counted, once.
+Keys: "params/<layer index>/<name>" and "state/<layer index>/<name>", as the layer dicts (the
+index in model.layers: a functional model's layer 0 is its InputLayer, which holds none); the
 arrays of a NestedNetwork's inner layer j are "<j>/<name>" within its index, as NestedNetwork
 gathers them. "optimizer/<slot>/<layer index>/<name>" is one per parameter and slot.
 """
@@ -25,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tinycnn.optimizers import OPTIMIZERS
-from tinycnn.saving.config import model_dtype
+from tinycnn.saving.config import model_dtype, network_graph
 from tinycnn.saving.errors import ModelFileError
 from tinycnn.saving.rebuild import new_layer
 
@@ -50,12 +54,8 @@ def expected_arrays(config, classes, file_size, path):
     budget = _Budget(file_size, dtypes[0], path)
     shape = tuple(config["input_shape"])
     budget.check_axes(shape, "the model's input_shape")
-    expected = {}
-    for index, spec in enumerate(config["layers"]):
-        arrays, shape = _layer_arrays(spec, shape, dtypes, classes, budget, f"layer {index}")
-        expected.update({f"{kind}/{index}/{key}": value
-                         for (kind, key), value in arrays.items()})
-    return expected
+    arrays, _ = _network_arrays(config, shape, dtypes, classes, budget, "")
+    return {f"{kind}/{key}": value for (kind, key), value in arrays.items()}
 
 
 def file_dtypes(config):
@@ -75,17 +75,62 @@ def optimizer_arrays(config, expected):
             for name, spec in expected.items() if name.startswith("params/") for slot in slots}
 
 
-def _layer_arrays(spec, input_shape, dtypes, classes, budget, where):
-    """({(kind, key): ArraySpec}, output shape) of the layer ``spec`` on ``input_shape``."""
+def _network_arrays(network, input_shape, dtypes, classes, budget, where):
+    """({(kind, "<layer index>/<name>"): ArraySpec}, output shape) of a model, or of a
+    NestedNetwork's config, on ``input_shape``: its steps followed in order, each value's shape
+    worked out from those it reads. A stack's steps are its layers, each reading the one
+    before; a graph's come from the file (config.py has checked their wiring). Each layer is
+    built on its first call; a shared layer's later calls must give it the same shapes."""
+    layers, graph = network["layers"], network_graph(network)
+    if graph is None:
+        steps = [{"layer": index, "inputs": [index]} for index in range(len(layers))]
+    else:
+        steps = graph["steps"]
+    shapes = [input_shape]  # shapes[v]: the shape of value v (0: the input)
+    first_calls, arrays = {}, {}  # layer index: (its input shapes, output shape, step)
+    for k, step in enumerate(steps):
+        index, inputs = step["layer"], [shapes[value] for value in step["inputs"]]
+        if index not in first_calls:
+            called_by = None if graph is None else f"step {k} (values {step['inputs']})"
+            layer_arrays, output_shape = _layer_arrays(
+                layers[index], inputs, dtypes, classes, budget, f"{where}layer {index}",
+                called_by)
+            arrays.update({(kind, f"{index}/{key}"): value
+                           for (kind, key), value in layer_arrays.items()})
+            first_calls[index] = inputs, output_shape, k
+        elif inputs != first_calls[index][0]:
+            first_inputs, _, first_step = first_calls[index]
+            raise ModelFileError(
+                f"{budget.path!r}: {where}step {k} calls layer {index} on inputs of shape "
+                f"{_shapes(inputs)}, but step {first_step} called it on {_shapes(first_inputs)}: "
+                "a layer used twice shares its weights, so it takes inputs of one shape")
+        shapes.append(first_calls[index][1])
+    return arrays, shapes[-1]
+
+
+def _layer_arrays(spec, input_shapes, dtypes, classes, budget, where, called_by):
+    """({(kind, key): ArraySpec}, output shape) of the layer ``spec`` on ``input_shapes`` (one
+    per value its call reads). ``called_by``: the graph step that calls it first, whose
+    number of values the layer must take; None in a stack (one value, the layer before's)."""
+    if called_by is not None and spec["class"] == "NestedNetwork" and len(input_shapes) != 1:
+        raise ModelFileError(f"{budget.path!r}: {called_by} calls {where} (model "
+                             f"{spec['config']['name']!r}) on {len(input_shapes)} values; a "
+                             "model used as a layer takes one input")
     if spec["class"] == "NestedNetwork":
-        return _nested_arrays(spec["config"], input_shape, classes, budget, where)
+        return _nested_arrays(spec["config"], input_shapes[0], classes, budget, where)
     layer = new_layer(spec, classes, budget.path, where)
     where = f"{where} ({type(layer).__name__} {layer.name!r})"
+    if called_by is not None and layer.takes_list != (len(input_shapes) > 1):
+        takes = "a list of 2 or more inputs" if layer.takes_list else "one input"
+        count = f"{len(input_shapes)} value{'s' if len(input_shapes) > 1 else ''}"
+        raise ModelFileError(f"{budget.path!r}: {called_by} calls {where} on {count}; it "
+                             f"takes {takes}")
+    input_shape = input_shapes if layer.takes_list and called_by is not None else input_shapes[0]
     try:
         output_shape = tuple(layer.compute_output_shape(input_shape))
     except (ValueError, TypeError) as error:
         raise ModelFileError(f"{budget.path!r}: {where} cannot take input of shape "
-                             f"{input_shape}: {error}") from error
+                             f"{_shapes(input_shapes)}: {error}") from error
     budget.check_axes(output_shape, f"{where}'s output")
     try:
         layer.build(input_shape, _BudgetedGenerator(budget, dtypes[0].itemsize), dtypes[0])
@@ -93,7 +138,7 @@ def _layer_arrays(spec, input_shape, dtypes, classes, budget, where):
         budget.refuse(over.nbytes, where)
     except (ValueError, TypeError) as error:
         raise ModelFileError(f"{budget.path!r}: {where} cannot be built for input of shape "
-                             f"{input_shape}: {error}") from error
+                             f"{_shapes(input_shapes)}: {error}") from error
     arrays = {(kind, key): ArraySpec(value.shape, dtypes, layer.name)
               for kind in ("params", "state") for key, value in getattr(layer, kind).items()}
     budget.spend(sum(value.nbytes for value in (*layer.params.values(),
@@ -108,12 +153,13 @@ def _nested_arrays(inner, input_shape, classes, budget, where):
         raise ModelFileError(f"{budget.path!r}: {where} (model {inner['name']!r}) takes "
                              f"inputs of shape {tuple(inner['input_shape'])}, but gets "
                              f"{input_shape}")
-    dtypes, shape, arrays = (np.dtype(inner["dtype"]),), input_shape, {}
-    for j, spec in enumerate(inner["layers"]):
-        inner_arrays, shape = _layer_arrays(spec, shape, dtypes, classes, budget,
-                                            f"{where}, inner layer {j}")
-        arrays.update({(kind, f"{j}/{key}"): value for (kind, key), value in inner_arrays.items()})
-    return arrays, shape
+    dtypes = (np.dtype(inner["dtype"]),)
+    return _network_arrays(inner, input_shape, dtypes, classes, budget, f"{where}, inner ")
+
+
+def _shapes(shapes):
+    """One shape as "(4, 4, 1)", several as "[(4, 4, 1), (4,)]", for messages."""
+    return str(shapes[0]) if len(shapes) == 1 else str(list(shapes))
 
 
 class _Budget:

@@ -42,7 +42,8 @@ def read_model(path, custom_objects=None):
 
 
 def load_model(model_class, path, custom_objects=None):
-    """The ``model_class`` (Sequential) saved in ``path``: see tinycnn.load_model."""
+    """The model saved in ``path``: a ``model_class`` (Sequential) if the file holds a stack of
+    layers, a Model (functional) if it holds a graph; see tinycnn.load_model."""
     path = os.fspath(path)
     config, classes, arrays = read_model(path, custom_objects)
     try:

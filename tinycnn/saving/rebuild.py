@@ -2,22 +2,27 @@
 
     layers      each layer's class from its name (LAYER_CLASSES, or ``custom_objects``), called
                 with its config; a NestedNetwork's inner layers likewise, built and wrapped
-    model       Sequential(layers, name, seed, dtype), built for input_shape
+    model       a stack: Sequential(layers, name, seed, dtype), built for input_shape;
+                a graph: keras.Input from the InputLayer's spec, each step's layer called on
+                the KerasTensors it reads, in step order, and Model(inputs, outputs, name,
+                seed, dtype), which builds it (a shared layer is one object, called twice).
+                The rebuilt model's layers and steps must be the file's, in its order
     arrays      copied into the layers' params and state
     compile     the loss, metrics, optimizer settings and step count, and the optimizer state
     training    model.training_rng continues where the saved model's stream stopped, and
                 model.epochs_trained (version 1 files: the stream from the seed, 0 epochs)
-This module never imports the model, so imports run one way: model -> saving -> network,
-layers, losses, optimizers.
+Imports run one way, model -> saving -> network, graph, layers, losses, optimizers: Model is
+imported inside ``build_model``, when a file is loaded, never when this module is.
 """
 
 import numpy as np
 
+from tinycnn import graph
 from tinycnn.layers import LAYER_CLASSES
 from tinycnn.losses import loss_from_config
 from tinycnn.network import NestedNetwork, Network
 from tinycnn.optimizers import optimizer_from_config
-from tinycnn.saving.config import model_dtype
+from tinycnn.saving.config import model_dtype, network_graph
 from tinycnn.saving.errors import ModelFileError
 
 SAVED_DICTS = ("params", "state")  # the layer dicts whose arrays the file holds
@@ -48,12 +53,21 @@ def new_layer(spec, classes, path, where):
 
 
 def build_model(model_class, config, classes, path):
-    """A built ``model_class`` (Sequential) with the layers ``config`` describes."""
-    layers = [_layer(spec, classes, path, f"layer {index}")
-              for index, spec in enumerate(config["layers"])]
-    model = model_class(layers, name=config["name"], seed=config["seed"],
-                        dtype=model_dtype(config))
-    model.build(tuple(config["input_shape"]))
+    """A built model with the layers ``config`` describes: a ``model_class`` (Sequential) for
+    a stack, a Model for a graph."""
+    if network_graph(config) is None:
+        layers = [_layer(spec, classes, path, f"layer {index}")
+                  for index, spec in enumerate(config["layers"])]
+        model = model_class(layers, name=config["name"], seed=config["seed"],
+                            dtype=model_dtype(config))
+        model.build(tuple(config["input_shape"]))
+    else:
+        from tinycnn.model import Model  # model.py imports saving: not at the top
+
+        inputs, outputs, layers = _called_graph(config, classes, path, "")
+        model = Model(inputs, outputs, name=config["name"], seed=config["seed"],
+                      dtype=model_dtype(config))
+        _check_same_graph(model, layers, config, path, "the model")
     _set_trainable(model.layers, config["layers"])
     return model
 
@@ -62,10 +76,45 @@ def _layer(spec, classes, path, where):
     if spec["class"] != "NestedNetwork":
         return new_layer(spec, classes, path, where)
     inner = spec["config"]  # a model used as a layer: rebuild it, then wrap it
-    layers = [_layer(inner_spec, classes, path, f"{where}, inner layer {j}")
-              for j, inner_spec in enumerate(inner["layers"])]
-    network = Network(layers, name=inner["name"], dtype=inner["dtype"])
-    return NestedNetwork(network.build(tuple(inner["input_shape"])))
+    if network_graph(inner) is None:
+        layers = [_layer(inner_spec, classes, path, f"{where}, inner layer {j}")
+                  for j, inner_spec in enumerate(inner["layers"])]
+        network = Network(layers, name=inner["name"], dtype=inner["dtype"])
+        network.build(tuple(inner["input_shape"]))
+    else:  # its weights are drawn here and overwritten by the file's
+        inputs, outputs, layers = _called_graph(inner, classes, path, f"{where}, inner ")
+        network = Network(name=inner["name"], seed=0, dtype=inner["dtype"])
+        network.connect(inputs, outputs)
+        _check_same_graph(network, layers, inner, path, f"{where} (model {inner['name']!r})")
+    return NestedNetwork(network)
+
+
+def _called_graph(network, classes, path, where):
+    """(input, output, layers) of the graph ``network`` describes: keras.Input made from
+    layers[0], the InputLayer's spec, then each step's layer called on the values it reads
+    (KerasTensors), in step order. ``layers``: the layer objects, in the file's order."""
+    spec = network["layers"][0]["config"]
+    inputs = graph.Input(shape=tuple(spec["shape"]), name=spec["name"], dtype=spec["dtype"])
+    layers = [inputs.layer] + [_layer(spec, classes, path, f"{where}layer {index}")
+                               for index, spec in enumerate(network["layers"]) if index > 0]
+    values = [inputs]  # values[v]: value v as a KerasTensor (0: the input)
+    for step in network_graph(network)["steps"]:
+        layer = layers[step["layer"]]
+        tensors = [values[value] for value in step["inputs"]]
+        values.append(layer(tensors if layer.takes_list else tensors[0]))
+    return inputs, values[-1], layers
+
+
+def _check_same_graph(network, layers, config, path, what):
+    """The rebuilt ``network`` has the file's layers and steps, in the file's order: its
+    arrays are named by layer index. config.py has checked the order already: a last check."""
+    steps = network_graph(config)["steps"]
+    same_layers = [id(layer) for layer in network.layers] == [id(layer) for layer in layers]
+    same_steps = [(id(step.layer), step.inputs) for step in network.steps] == [
+        (id(layers[step["layer"]]), tuple(step["inputs"])) for step in steps]
+    if not (same_layers and same_steps):
+        raise ModelFileError(f"{path!r}: {what} rebuilt from the file has its layers or steps "
+                             "in another order than the file lists them")
 
 
 def _set_trainable(layers, specs):

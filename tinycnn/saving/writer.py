@@ -19,7 +19,7 @@ import stat
 import numpy as np
 
 from tinycnn.network import NestedNetwork
-from tinycnn.saving.config import FORMAT, VERSION
+from tinycnn.saving.config import FORMAT, STACK_VERSION, VERSION
 from tinycnn.saving.rebuild import SAVED_DICTS
 
 
@@ -36,12 +36,18 @@ def save_model(model, path):
 
 
 def model_config(model):
-    """The JSON-ready description of ``model`` (see config.py for every key)."""
-    config = {"format": FORMAT, "version": VERSION, "name": model.name, "seed": model.seed,
+    """The JSON-ready description of ``model`` (see config.py for every key). A model with no
+    graph anywhere (no functional model, nor one used as a layer) is written as version 2,
+    which tinycnn read before functional models too; a graph needs version 3."""
+    version = VERSION if _has_graph(model) else STACK_VERSION
+    config = {"format": FORMAT, "version": version, "name": model.name, "seed": model.seed,
               "input_shape": list(model.input_shape), "dtype": model.dtype.name,
-              "layers": _layer_specs(model.layers), "compile": None,
-              "training": {"rng": _rng_state(model.training_rng),
-                           "epochs_trained": int(getattr(model, "epochs_trained", 0))}}
+              "layers": _layer_specs(model.layers, version)}
+    if version >= 3:
+        config["graph"] = _graph(model)
+    config["compile"] = None
+    config["training"] = {"rng": _rng_state(model.training_rng),
+                          "epochs_trained": int(getattr(model, "epochs_trained", 0))}
     if model.loss is not None:
         config["compile"] = {"loss": model.loss.get_config(), "metrics": model.metrics,
                              "optimizer": model.optimizer.get_config(),
@@ -49,16 +55,38 @@ def model_config(model):
     return config
 
 
-def _layer_specs(layers):
-    """[{"class", "config", "trainable"}]; a NestedNetwork's config holds its own layers'."""
+def _layer_specs(layers, version):
+    """[{"class", "config", "trainable"}]; a NestedNetwork's config holds its own layers'
+    (and, version 3, its graph)."""
     specs = []
     for layer in layers:
         config = layer.get_config()
         if isinstance(layer, NestedNetwork):  # its inner layers get "trainable" too
-            config = {**config, "layers": _layer_specs(layer.network.layers)}
+            config = {**config, "layers": _layer_specs(layer.network.layers, version)}
+            if version >= 3:
+                config["graph"] = _graph(layer.network)
         specs.append({"class": type(layer).__name__, "config": config,
                       "trainable": bool(getattr(layer, "trainable", True))})
     return specs
+
+
+def _has_graph(network):
+    """Whether ``network``, or a network used as one of its layers, is a functional one."""
+    return network.inputs is not None or any(
+        isinstance(layer, NestedNetwork) and _has_graph(layer.network)
+        for layer in network.layers)
+
+
+def _graph(network):
+    """None for a stack (a Sequential), else the functional network's steps: which layer each
+    calls (its index in network.layers) and which values it reads (0: the input, k: the
+    output of step k-1), and the output, the last step's value."""
+    if network.inputs is None:
+        return None
+    index = {id(layer): i for i, layer in enumerate(network.layers)}
+    return {"steps": [{"layer": index[id(step.layer)], "inputs": list(step.inputs)}
+                      for step in network.steps],
+            "output": len(network.steps)}
 
 
 def _rng_state(rng):
