@@ -144,3 +144,27 @@ def test_a_graph_trains_in_pieces_as_in_one_pass(monkeypatch):
 
     for pieces, whole in zip(trained(8), trained(64), strict=True):
         np.testing.assert_allclose(pieces, whole, rtol=1e-12, atol=1e-14)
+
+
+def test_fit_with_callbacks_evaluate_and_predict_work_on_a_graph(tmp_path):
+    x, y = images(n=24), np.arange(24) % 4
+    model = two_branches()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    best = tmp_path / "best.npz"
+    seen = []
+
+    class Names(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(sorted(logs))
+
+    history = model.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0,
+                        callbacks=[keras.callbacks.ModelCheckpoint(best, save_best_only=True),
+                                   Names()])
+    assert seen == [["accuracy", "loss", "val_accuracy", "val_loss"]] * 3
+    assert len(history.history["val_loss"]) == 3
+    logs = model.evaluate(x, y, batch_size=5, return_dict=True)
+    assert sorted(logs) == ["accuracy", "loss"]
+    np.testing.assert_array_equal(model.predict(x, batch_size=7), model(x))
+    reloaded = tinycnn.load_model(best)
+    assert [layer.name for layer in reloaded.layers] == [layer.name for layer in model.layers]
