@@ -155,7 +155,14 @@ losses = _Namespace(
     sparse_categorical_crossentropy=_losses.sparse_categorical_crossentropy,
     categorical_crossentropy=_losses.categorical_crossentropy,
 )
-utils = _Namespace("keras.utils", to_categorical=to_categorical)
+def plot_model(model, to_file="model.png", **kwargs):
+    """keras.utils.plot_model: the network drawn with Graphviz (tinycnn/viz/network.py)."""
+    from tinycnn.viz.network import plot_model as plot  # viz loads matplotlib: only now
+
+    return plot(model, to_file, **kwargs)
+
+
+utils = _Namespace("keras.utils", to_categorical=to_categorical, plot_model=plot_model)
 regularizers = _Namespace("keras.regularizers", l1=_regularizers.l1, l2=_regularizers.l2,
                           l1_l2=_regularizers.l1_l2, L1=_regularizers.L1, L2=_regularizers.L2,
                           L1L2=_regularizers.L1L2)

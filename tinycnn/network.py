@@ -370,6 +370,9 @@ class Network:
             step, dout = steps[k - 1], grads[k]
             grads[k] = None
             layer = step.layer
+            if dout is None:  # every value feeds the output: a backward returned None
+                raise RuntimeError(f"backward: no gradient reached the output of {layer} "
+                                   f"(step {k}): a layer reading it returned None for dL/dx")
             if step.shared:
                 layer._cache = step.cache
             if k == len(steps) and before_activation:

@@ -1,6 +1,9 @@
 """See inside a network: where it looks, what each layer costs, why training fails, how im2col
 moves. Read the files in this order:
 
+    leaves         a model opened up: the layers inside a model used as a layer, and the
+                   steps the tools run on the engine (network.py's forward and backward, whose
+                   ``watch`` hooks see every layer call: chains and graphs alike)
     untouched      what an explanation borrows from a model's layers, and gives back
     logits         the class scores explained: the logits, the input of the final softmax
     saliency       dz_k/d(image): which pixels move a class's score
@@ -17,8 +20,9 @@ moves. Read the files in this order:
     im2col_frames  the real im2col index map, col2im's sums and max pooling's gradient routing,
                    frame by frame, for the animations in tinycnn/viz/im2col_animation.py
 Everything here takes arrays and returns arrays (pictures are in tinycnn/viz/explain.py) and
-leaves the model it looks at as it was. It uses layers, kernels and the small core modules
-(validation, threads, optimizers) but never network.py or model.py: summary.py imports it.
+leaves the model it looks at as it was. It uses layers, kernels, graph.py and the small core
+modules (validation, threads, optimizers) but never imports network.py or model.py (summary.py
+imports it): it runs a model through the model's own methods.
 """
 
 from tinycnn.explain.checkup import checkup

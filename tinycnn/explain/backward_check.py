@@ -1,26 +1,30 @@
 """The chain rule checked link by link: which layer's backward disagrees with the numbers.
 
-tinycnn.gradcheck checks one layer on its own. Here every layer is checked where it sits in
-the model, against the loss itself. With a_k the input of layer k (a_0 the images), L the
-cross-entropy of the logits z and a random direction u shaped like a_k:
-    analytic   <dL/da_k, u>                           from the model's backward pass
-    numeric    (L(a_k + h u) - L(a_k - h u)) / (2 h)   running layers k, k+1, ... forward again
-and likewise for each parameter array of layer k (its grads against a nudge of the weights).
-(Equal values of an input get equal nudges, and zeros none: ties and kinks, see the code.)
-One direction per array is enough to catch a wrong sign, a missing factor or a swapped axis
-(they change <g, u> for almost every u), and costs two forward passes instead of two per
-number. Checked from the top layer down, the first layer whose dL/da_k (or grads) disagrees
-while dL/d(its output) agreed is the one whose backward is wrong: everything below it only
-inherits the error.
+tinycnn.gradcheck checks one layer on its own. Here every layer call (a step of the engine,
+network.py) is checked where it sits in the model, against the loss itself. With a an input of
+step k (a_0 the images), L the cross-entropy of the logits z and a random direction u shaped
+like a:
+    analytic   <dL/da, u>                         what step k's backward hands back to a
+    numeric    (L(a + h u) - L(a - h u)) / (2 h)   the model run again, step k reading a + h u
+and likewise for each parameter array of each layer (its grads against a nudge of the weights;
+for a shared layer, the sum over its calls). Only step k reads the nudged a: where a value
+feeds several steps (a branch), each reader's backward is checked on its own, and a merge layer
+once per input. (Equal values of an input get equal nudges, and zeros none: ties and kinks, see
+the code.) One direction per array is enough to catch a wrong sign, a missing factor or a
+swapped axis (they change <g, u> for almost every u), and costs two forward passes instead of
+two per number. Checked from the last step back, the first call whose dL/da (or grads)
+disagrees while the steps reading its output agreed is the one whose backward is wrong:
+everything below it only inherits the error.
 
 It runs on a float64 copy of the model (model_copy.py; in float32 the rounding of L swamps
-the difference quotient) on the NumPy twin kernels (no Numba compilation for float64), in
-training mode as a training step runs (Dropout draws the same masks in every forward pass).
+the difference quotient) on the NumPy twin kernels (no Numba compilation for float64), opened
+up (leaves.py: a model used as a layer is checked layer by layer), in training mode as a
+training step runs (Dropout draws the same masks in every forward pass).
 The loss comes from the logits z and the one-hot (or given) targets T:
     L = mean_n ( logsumexp(z_n) - sum_k T[n, k] z[n, k] ),    dL/dz = (softmax(z) - T) / N
 the cross-entropy of both losses, without their clipping, so the gradient is exact.
 
-Shapes: x (N, H, W, C); targets T (N, K); a_k, u: a layer's input (N, ...).
+Shapes: x (N, H, W, C); targets T (N, K); a, u: an input of a layer call (N, ...).
 """
 
 from functools import partial
@@ -28,8 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinycnn.explain.leaves import leaf_layers
-from tinycnn.explain.logits import logit_layers
+from tinycnn.explain.leaves import computing_layers, with_steps
+from tinycnn.explain.logits import logit_network
 from tinycnn.explain.model_copy import copy_model
 from tinycnn.gradcheck import zero_floor
 from tinycnn.layers.activations import softmax
@@ -44,12 +48,29 @@ ZERO = zero_floor(1.0, STEP)
 
 
 class Mismatch(NamedTuple):
-    """The layer whose backward is wrong, what disagrees ("dL/dx" or "grads['W']"), and the
-    relative error |analytic - numeric| / (|analytic| + |numeric|)."""
+    """The layer whose backward is wrong, what disagrees ("dL/dx", "dL/dx_1" for a merge
+    layer's second input, "grads['W']"; a shared layer's call is named too), and the relative
+    error |analytic - numeric| / (|analytic| + |numeric|)."""
 
     layer: object
     what: str
     error: float
+
+
+class NudgedInput:
+    """A layer call that reads its input ``position`` plus ``nudge``: one value moved as one
+    step sees it, the rest of the model as it is (what the engine runs in the step's place)."""
+
+    def __init__(self, layer, position, nudge):
+        self.layer, self.position, self.nudge = layer, position, nudge
+        self.takes_list = layer.takes_list
+
+    def forward(self, inputs, training=False):
+        if not self.takes_list:
+            return self.layer.forward(inputs + self.nudge, training=training)
+        inputs = list(inputs)
+        inputs[self.position] = inputs[self.position] + self.nudge
+        return self.layer.forward(inputs, training=training)
 
 
 def check_backward(model, x, targets, seed=0):
@@ -61,68 +82,108 @@ def check_backward(model, x, targets, seed=0):
     targets = np.asarray(targets, dtype=np.float64)
     rng = np.random.default_rng(seed)
     # Each layer that draws (Dropout) gets a stream of its own, rewound before every forward
-    # pass: the same masks however many layers below it are skipped.
-    drawing = [layer for layer in leaf_layers(twin) if getattr(layer, "rng", None) is not None]
+    # pass: the same masks in every run of the model.
+    drawing = [layer for layer in computing_layers(twin)
+               if getattr(layer, "rng", None) is not None]
     for number, layer in enumerate(drawing):
         layer.rng = np.random.default_rng([seed, number])
     start_states = [layer.rng.bit_generator.state for layer in drawing]
-    with logit_layers(twin) as layers:
-        layers[0].needs_input_grad = True
+    with logit_network(twin, "checkup") as network:
+        for reader in network.input_readers():
+            reader.needs_input_grad = True
+        steps = network.steps
 
         def rewind():
             for layer, state in zip(drawing, start_states, strict=True):
                 layer.rng.bit_generator.state = state
 
-        def loss_from(index, a):
-            """L after running layers[index:] on their input a."""
+        def loss_of(runner):
+            """L after a training forward pass of ``runner`` (the network, or a nudged copy)."""
             rewind()
-            for layer in layers[index:]:
-                a = layer.forward(a, training=True)
-            return _cross_entropy(a, targets)
+            return _cross_entropy(runner.forward(x, training=True), targets)
 
-        inputs, a = [], x
+        def loss_with_input_nudged(k, position, nudge):
+            """L when step k reads its input ``position`` plus nudge."""
+            calls = [(step.layer, step.inputs) for step in steps]
+            calls[k] = (NudgedInput(steps[k].layer, position, nudge), steps[k].inputs)
+            return loss_of(with_steps(network, calls))
+
+        def loss_with_params_nudged(array, nudge):
+            """L with a layer's parameters ``array`` at array + nudge (then put back)."""
+            saved = array.copy()
+            array += nudge
+            try:
+                return loss_of(network)
+            finally:
+                array[...] = saved
+
         rewind()
-        for layer in layers:  # the inputs a_k, and every cache for the backward below
-            inputs.append(a)
-            a = layer.forward(a, training=True)
-        dout = (softmax(a) - targets) / len(x)
-        input_grads, param_grads = [None] * len(layers), [None] * len(layers)
-        for index in reversed(range(len(layers))):
-            dout = layers[index].backward(dout)
-            input_grads[index] = dout
-            param_grads[index] = {key: grad.copy() for key, grad in layers[index].grads.items()}
-
+        values, handed_back, param_grads = _one_pass(network, x, targets)
+        # A layer's grads are checked at its first call: for a shared layer they are the sum
+        # over its calls, which needs every later call's dL/d(output) checked first.
+        first_call = {}
+        for k, step in enumerate(steps):
+            first_call.setdefault(id(step.layer), k)
         worst = 0.0
-        for index in reversed(range(len(layers))):
-            layer = layers[index]
-            for key, value in layer.params.items():
-                error = _directional_error(partial(loss_from, index, inputs[index]), value,
-                                           param_grads[index][key], rng)
+        for k in reversed(range(len(steps))):
+            step = steps[k]
+            layer = step.layer
+            if first_call[id(layer)] == k:
+                for key, value in layer.params.items():
+                    error = _directional_error(partial(loss_with_params_nudged, value), value,
+                                               param_grads[id(layer)][key], rng)
+                    worst = max(worst, error)
+                    if error > TOLERANCE:
+                        return worst, Mismatch(layer, f"grads[{key!r}]", error)
+            for position, read in enumerate(step.inputs):
+                error = _directional_error(partial(loss_with_input_nudged, k, position),
+                                           values[read], handed_back[step][position], rng,
+                                           keep_ties=True)
                 worst = max(worst, error)
                 if error > TOLERANCE:
-                    return worst, Mismatch(layer, f"grads[{key!r}]", error)
-            nudged = inputs[index].copy()
-            error = _directional_error(partial(loss_from, index, nudged), nudged,
-                                       input_grads[index], rng, keep_ties=True)
-            worst = max(worst, error)
-            if error > TOLERANCE:
-                return worst, Mismatch(layer, "dL/dx", error)
+                    what = f"dL/dx_{position}" if layer.takes_list else "dL/dx"
+                    return worst, Mismatch(layer, what + _call_name(steps, k), error)
     return worst, None
 
 
-def _directional_error(loss, array, grad, rng, keep_ties=False):
-    """Relative error of <grad, u> against the central difference of loss() along u, nudging
-    ``array`` in place (and putting it back). ``keep_ties``: see _error_along.
+def _one_pass(network, x, targets):
+    """One training forward and backward pass of the loss: (every value, value_0 = x and
+    value_k the output of step k-1; {step: what its backward hands back to its inputs, a
+    list}; {id(layer): a copy of its grads})."""
+    values, handed_back = [x], {}
+
+    def keep_value(step, out):
+        values.append(out)
+
+    def keep_input_grads(step, dx):
+        handed_back[step] = dx if step.layer.takes_list else [dx]
+
+    z = network.forward(x, training=True, watch=keep_value)
+    network.backward((softmax(z) - targets) / len(x), watch=keep_input_grads)
+    param_grads = {id(layer): {key: grad.copy() for key, grad in layer.grads.items()}
+                   for layer in network.layers}
+    return values, handed_back, param_grads
+
+
+def _call_name(steps, k):
+    """' (call 2 of 3)' for a layer that several steps call, '' for a layer called once."""
+    calls = [j for j, step in enumerate(steps) if step.layer is steps[k].layer]
+    return f" (call {calls.index(k) + 1} of {len(calls)})" if len(calls) > 1 else ""
+
+
+def _directional_error(loss_at, array, grad, rng, keep_ties=False):
+    """Relative error of <grad, u> against the central difference of ``loss_at(nudge)``, the
+    loss with ``array`` moved to array + nudge, along u. ``keep_ties``: see _error_along.
     An error above TOLERANCE is measured again along a second direction, and the smaller one
     kept: a nudge can cross a kink (a ReLU at 0, two nearly equal values in a max pool) by
     bad luck, twice hardly ever, while a wrong gradient is wrong along every direction."""
-    error = _error_along(loss, array, grad, rng, keep_ties)
+    error = _error_along(loss_at, array, grad, rng, keep_ties)
     if error > TOLERANCE:
-        error = min(error, _error_along(loss, array, grad, rng, keep_ties))
+        error = min(error, _error_along(loss_at, array, grad, rng, keep_ties))
     return error
 
 
-def _error_along(loss, array, grad, rng, keep_ties):
+def _error_along(loss_at, array, grad, rng, keep_ties):
     if keep_ties:
         # Equal values get equal nudges, and zeros none. A layer's input has exact ties (a
         # ReLU's zeros, BatchNorm's image of them, flat regions of a picture); a max pool over
@@ -133,13 +194,8 @@ def _error_along(loss, array, grad, rng, keep_ties):
         direction[array == 0] = 0
     else:
         direction = rng.standard_normal(array.shape)
-    saved = array.copy()
-    array += STEP * direction
-    up = loss()
-    array[...] = saved - STEP * direction
-    down = loss()
-    array[...] = saved
-    numeric = (up - down) / (2 * STEP)
+    nudge = STEP * direction
+    numeric = (loss_at(nudge) - loss_at(-nudge)) / (2 * STEP)
     analytic = float(np.sum(grad * direction))
     return abs(analytic - numeric) / max(abs(analytic) + abs(numeric), ZERO)
 

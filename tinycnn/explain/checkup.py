@@ -37,8 +37,8 @@ import numpy as np
 from tinycnn.explain.backward_check import check_backward
 from tinycnn.explain.checkup_report import Check, Checkup
 from tinycnn.explain.inputs import checked_model
-from tinycnn.explain.leaves import leaf_layers
-from tinycnn.explain.logits import CHUNK, forward
+from tinycnn.explain.leaves import computing_layers, opened_up
+from tinycnn.explain.logits import CHUNK
 from tinycnn.explain.model_copy import copy_model
 from tinycnn.explain.watched_step import watched_step
 
@@ -73,7 +73,7 @@ def checkup(model, x, y, print_fn=print):
     x, y = x[:LOSS_IMAGES], y[:LOSS_IMAGES]
     layers = [{"name": layer.name, "type": type(layer).__name__, "relu_units": 0,
                "dead_at_start": 0, "dead_after": None, "zeros": 0.0, "update_ratio": None}
-              for layer in leaf_layers(model)]
+              for layer in computing_layers(model)]
     checks = _run_checks(model, x, y, layers)
     title = (f'Training check-up of "{model.name}" on {len(x)} images, '
              f"{model.output_shape[-1]} classes")
@@ -106,23 +106,26 @@ def _class_ids(y):
 # ---- the checks, one function each -----------------------------------------------------------
 def _loss_and_dead_relus(model, x, y, layers, column="dead_at_start"):
     """(the loss on x, {layer index: share of its ReLU units that output 0 on every image}),
-    in inference mode; fills ``column`` of ``layers`` (and "zeros" the first time)."""
-    leaves = leaf_layers(model)
-    fired, zeros, outputs = {}, {}, []
-    for start in range(0, len(x), CHUNK):
-        out = x[start:start + CHUNK]
-        for index, layer in enumerate(leaves):
-            out = forward([layer], out)
-            if getattr(layer, "activation", None) == "relu":
-                channels = out.reshape(-1, out.shape[-1])  # a unit is a channel (or a unit)
-                fired[index] = fired.get(index, False) | (channels > 0).any(axis=0)
-                zeros[index] = zeros.get(index, 0) + int((channels == 0).sum())
-        outputs.append(out)
+    in inference mode; fills ``column`` of ``layers`` (and "zeros" the first time). A layer
+    called several times (shared) counts a unit as firing if it fires in any call."""
+    row_of = {id(layer): index for index, layer in enumerate(computing_layers(model))}
+    fired, zeros, values, outputs = {}, {}, {}, []
+
+    def count_units(step, out):
+        if getattr(step.layer, "activation", None) == "relu":
+            index = row_of[id(step.layer)]
+            channels = out.reshape(-1, out.shape[-1])  # a unit is a channel (or a unit)
+            fired[index] = fired.get(index, False) | (channels > 0).any(axis=0)
+            zeros[index] = zeros.get(index, 0) + int((channels == 0).sum())
+            values[index] = values.get(index, 0) + channels.size
+
+    with opened_up(model) as network:  # a model used as a layer: its own layers' units
+        for start in range(0, len(x), CHUNK):
+            outputs.append(network.forward(x[start:start + CHUNK], watch=count_units))
     for index, ever in fired.items():
         layers[index][column] = int((~ever).sum())
         if column == "dead_at_start":
-            values = len(x) * math.prod(leaves[index].output_shape)
-            layers[index].update(relu_units=ever.size, zeros=zeros[index] / values)
+            layers[index].update(relu_units=ever.size, zeros=zeros[index] / values[index])
     dead = {index: float((~ever).mean()) for index, ever in fired.items()}
     return model.loss(y, np.concatenate(outputs)), dead
 
@@ -139,7 +142,7 @@ def _dead_relu_check(model, layers, at_start, after, count):
     share, index, when, warn_at, fail_at = max(
         found, key=lambda item: (item[0] >= item[4], item[0] >= item[3], item[0]))
     row = layers[index]
-    unit = "channels" if len(leaf_layers(model)[index].output_shape) == 3 else "units"
+    unit = "channels" if len(computing_layers(model)[index].output_shape) == 3 else "units"
     dead_units = row["dead_at_start" if when == "at the start" else "dead_after"]
     where = (f"{row['name']}: {dead_units} of {row['relu_units']} ReLU {unit} ({share:.0%}) "
              f"output 0 on all {count} images {when}")
@@ -197,7 +200,7 @@ def _backward_check(model, x, y):
 def _update_check(model, x, y, layers, steps):
     """STEADY_STEPS steps on one batch; each layer's largest update size in the first
     UPDATE_STEPS (fills ``layers``)."""
-    leaves = leaf_layers(model)
+    leaves = computing_layers(model)
     taken, problem = 0, None
     for taken in range(1, STEADY_STEPS + 1):
         before = [_flat(layer.params) for layer in leaves] if taken <= UPDATE_STEPS else None
@@ -248,7 +251,7 @@ def _flat(params):
 
 def _overfit_check(model, x, y, steps):
     """Train on len(x) images until they are learned by heart, or OVERFIT_STEPS."""
-    labels, leaves = _class_ids(y), leaf_layers(model)
+    labels = _class_ids(y)
     target = OVERFIT_LOSS * math.log(model.output_shape[-1])
     first_loss = accuracy = loss = problem = None
     taken = 0
@@ -259,7 +262,7 @@ def _overfit_check(model, x, y, steps):
         if problem is not None:
             break
         first_loss = step.loss if first_loss is None else first_loss
-        probs = forward(leaves, x)
+        probs = model.forward(x)
         accuracy, loss = float((probs.argmax(axis=1) == labels).mean()), model.loss(y, probs)
         if accuracy >= OVERFIT_ACCURACY and loss <= target:
             break

@@ -5,10 +5,11 @@ that has such an output. For class k with logit z_k (see logits.py), Selvaraju e
     alpha[c]  = (1 / (H_l*W_l)) sum_{y, x} dz_k / dA[y, x, c]     how much map c matters to k
     cam[y, x] = ReLU( sum_c alpha[c] * A[y, x, c] )                  where those maps fire
 The ReLU keeps only the places that speak for class k. dz_k/dA comes from the model's own
-backward pass, started from dL/dz = onehot(k) and stopped at the layer (the layers below it are
-not needed). The class activation map of Zhou et al. (2016) is a special case: when A feeds
-GlobalAveragePooling2D and then the Dense layer of the logits, dz_k/dA[y, x, c] = W[c, k] /
-(H_l*W_l) at every pixel, and Grad-CAM = ReLU(sum_c W[c, k] A[y, x, c]) / (H_l*W_l).
+backward pass, started from dL/dz = onehot(k): what the layers reading A hand back to it,
+added up where A feeds several (a branch), as the engine adds them. The class activation map
+of Zhou et al. (2016) is a special case: when A feeds GlobalAveragePooling2D and then the
+Dense layer of the logits, dz_k/dA[y, x, c] = W[c, k] / (H_l*W_l) at every pixel, and
+Grad-CAM = ReLU(sum_c W[c, k] A[y, x, c]) / (H_l*W_l).
 
 The maps are coarse (3x3 at the study model's last Conv2D, for 28x28 images). ``resize_heatmap``
 stretches them onto the image by bilinear interpolation, pixel centres on pixel centres (output
@@ -22,8 +23,9 @@ import numpy as np
 
 from tinycnn.explain.inputs import checked_classes, checked_classifier, checked_images
 from tinycnn.explain.leaves import leaf_layers
-from tinycnn.explain.logits import CHUNK, backward, logit_layers, one_hot
+from tinycnn.explain.logits import CHUNK, logit_network, one_hot
 from tinycnn.explain.untouched import untouched
+from tinycnn.graph import InputLayer
 
 
 def grad_cam(model, images, classes=None, layer=None):
@@ -31,38 +33,71 @@ def grad_cam(model, images, classes=None, layer=None):
 
     classes: (N,) class ids, one id for every image, or None for each image's predicted class.
     layer: a name, an index into the model's layers (a model used as a layer opened up, see
-    leaves.py), or None for the last layer with a spatial output (H_l, W_l, C_l).
+    leaves.py), or None for the last layer with a spatial output (H_l, W_l, C_l). The layer
+    must be called once (a shared layer has one output per call).
     Inference mode; the model is left as it was.
     """
     checked_classifier(model, "grad_cam")
     x, _ = checked_images(model, images, "grad_cam images")
     num_classes = model.output_shape[-1]
     classes = checked_classes(classes, len(x), num_classes, "grad_cam classes")
-    with untouched(model), logit_layers(model) as layers:
-        # Found among all the model's layers, so indices count as in the model; a layer with
-        # a spatial output always lies below the logits.
-        target = spatial_layer_index(leaf_layers(model), layer, "grad_cam")
-        height, width, _ = layers[target].output_shape
+    leaves = leaf_layers(model)
+    target = leaves[spatial_layer_index(leaves, layer, "grad_cam")]
+    with untouched(model), logit_network(model, "grad_cam") as network:
+        # A layer with a spatial output always lies below the logits.
+        target_step = _only_call(network, target, "grad_cam")
+        value = network.steps.index(target_step) + 1  # the value A: the output of that call
+        height, width, _ = target.output_shape
         cams = np.empty((len(x), height, width), dtype=x.dtype)
+        kept = {}
+
+        def keep_maps(step, out):
+            if step is target_step:
+                kept["maps"] = out
+
         for start in range(0, len(x), CHUNK):
-            maps = x[start:start + CHUNK]
-            for below in layers[:target + 1]:
-                maps = below.forward(maps, training=False)
-            logits = maps
-            for above in layers[target + 1:]:
-                logits = above.forward(logits, training=False)
+            logits = network.forward(x[start:start + CHUNK], watch=keep_maps)
             chosen = logits.argmax(axis=1) if classes is None else classes[start:start + CHUNK]
-            dmaps = backward(layers[target + 1:], one_hot(chosen, num_classes, logits.dtype))
+            dmaps = gradient_arriving(network, value, one_hot(chosen, num_classes, logits.dtype))
             alpha = dmaps.mean(axis=(1, 2))  # (n, C_l)
-            cams[start:start + CHUNK] = np.maximum(np.einsum("nyxc,nc->nyx", maps, alpha), 0)
+            cams[start:start + CHUNK] = np.maximum(
+                np.einsum("nyxc,nc->nyx", kept["maps"], alpha), 0)
     return cams
+
+
+def gradient_arriving(network, value, dout):
+    """Run ``network.backward(dout)`` and return dL/d(value ``value``) (0 is the network's
+    input, k the output of step k-1): the sum of what the backward passes of the steps reading
+    it hand back to it, added as the engine adds them (network.py), in the same order."""
+    total = None
+
+    def add_up(step, dx):
+        nonlocal total
+        for read, grad in zip(step.inputs, dx if step.layer.takes_list else [dx], strict=True):
+            if read == value and grad is not None:
+                total = grad if total is None else total + grad
+
+    network.backward(dout, watch=add_up)
+    return total
+
+
+def _only_call(network, layer, what):
+    """The one step of ``network`` that calls ``layer``; a layer called several times (shared,
+    or inside a model used twice) has one output per call, and is refused."""
+    calls = [step for step in network.steps if step.layer is layer]
+    if len(calls) != 1:
+        raise ValueError(f"{what}: layer {layer.name!r} is called {len(calls)} times in the "
+                         "model (a shared layer, or a layer of a model used twice), so it has "
+                         "no one output to explain; choose a layer that is called once")
+    return calls[0]
 
 
 def spatial_layer_index(layers, layer, what):
     """The index in ``layers`` of ``layer`` (a name, an index, or None for the last layer with
-    an (H, W, C) output), after checking that its output is such a stack of maps."""
+    an (H, W, C) output), after checking that its output is such a stack of maps (an
+    InputLayer's output is the model's input, not a layer's maps)."""
     spatial = [index for index, candidate in enumerate(layers)
-               if len(candidate.output_shape) == 3]
+               if len(candidate.output_shape) == 3 and not isinstance(candidate, InputLayer)]
     names = [candidate.name for candidate in layers]
     if layer is None:
         if not spatial:
@@ -70,10 +105,15 @@ def spatial_layer_index(layers, layer, what):
                              "to explain; its layers are " + ", ".join(names))
         return spatial[-1]
     if isinstance(layer, str):
-        if layer not in names:
+        matches = [index for index, name in enumerate(names) if name == layer]
+        if not matches:
             raise ValueError(f"{what}: no layer named {layer!r}; the model's layers are "
                              + ", ".join(names))
-        index = names.index(layer)
+        if len(matches) > 1:
+            raise ValueError(f"{what}: {len(matches)} layers are named {layer!r} (a model used "
+                             "as a layer names its own layers); give the index of the one you "
+                             f"mean: {', '.join(map(str, matches))}")
+        index = matches[0]
     elif isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
         if not -len(layers) <= layer < len(layers):
             raise ValueError(f"{what}: layer index {layer} is out of range for "
@@ -83,9 +123,11 @@ def spatial_layer_index(layers, layer, what):
         raise TypeError(f"{what}: layer must be a layer name, an index or None, got {layer!r}")
     if index not in spatial:
         shape = (None, *layers[index].output_shape)
-        raise ValueError(
-            f"{what}: layer {names[index]!r} has output shape {shape}, not a stack of maps "
-            "(N, H, W, C); layers with one: " + ", ".join(names[i] for i in spatial))
+        kind = ("is the model's input (InputLayer), not a layer's output"
+                if isinstance(layers[index], InputLayer) else
+                f"has output shape {shape}, not a stack of maps (N, H, W, C)")
+        raise ValueError(f"{what}: layer {names[index]!r} {kind}; layers with one: "
+                         + ", ".join(names[i] for i in spatial))
     return index
 
 

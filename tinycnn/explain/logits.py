@@ -10,11 +10,12 @@ Why the logit and not the probability p_k = softmax(z)_k: dp_k/dx mixes in every
 the map of a confident prediction would be mostly noise. dz_k/dx asks only "what raises the
 score of class k", as Simonyan et al. (2014) and Grad-CAM (Selvaraju et al., 2017) do.
 
-``logit_layers(model)`` hands out the layers that compute z, the model's own layers: a final
-Softmax layer is left out, and a fused softmax is switched off for the duration of the block
-(its layer's ``activation`` is None meanwhile, so its forward returns z and its backward takes
-dL/dz). No second model, no copied weights. A model used as a layer of another is opened up
-(leaves.py), so its own softmax or Softmax layer is found where it is.
+``logit_network(model)`` hands out the network that computes z: the model opened up
+(leaves.py), its own layers on the engine, whose last step gives z. A final Softmax layer's
+step is left out, and a fused softmax is switched off for the duration of the block (its
+layer's ``activation`` is None meanwhile, so its forward returns z and its backward takes
+dL/dz). No second model, no copied weights. Its ``forward(x)`` gives z, its ``backward(dz)``
+dL/dx (None when the layers reading x skip it), and both take the engine's ``watch`` hook.
 """
 
 import contextlib
@@ -22,7 +23,7 @@ import contextlib
 import numpy as np
 
 from tinycnn.explain.inputs import checked_classifier, checked_images
-from tinycnn.explain.leaves import leaf_layers
+from tinycnn.explain.leaves import calls_of, opened_up, with_steps
 from tinycnn.explain.untouched import untouched
 from tinycnn.layers.activation import Activation
 
@@ -30,36 +31,28 @@ CHUNK = 32  # images per forward and backward pass: each layer's arrays stay in 
 
 
 @contextlib.contextmanager
-def logit_layers(model):
-    """The model's layers from the input to the logits, as a list (see the module docstring);
-    a model used as a layer is opened up (leaves.py)."""
-    layers = leaf_layers(model)
-    last = layers[-1]
-    if getattr(last, "activation", None) != "softmax":
-        yield layers
-    elif isinstance(last, Activation):  # a stand-alone Softmax(): z is its input
-        yield layers[:-1]
-    else:
-        last.activation = None
-        try:
-            yield layers
-        finally:
-            last.activation = "softmax"
-
-
-def forward(layers, x):
-    """Run ``layers`` in inference mode (training=False): x -> their output."""
-    for layer in layers:
-        x = layer.forward(x, training=False)
-    return x
-
-
-def backward(layers, dout):
-    """Run the backward passes of ``layers``, last to first: dout (dL/d(their output)) ->
-    dL/d(their input), or None when the first of them skips it (needs_input_grad False)."""
-    for layer in reversed(layers):
-        dout = layer.backward(dout)
-    return dout
+def logit_network(model, what):
+    """The model opened up, ending at the logits (see the module docstring), for the block;
+    ``what`` names the tool in an error."""
+    with opened_up(model) as network:
+        last = network.steps[-1].layer
+        if getattr(last, "activation", None) != "softmax":
+            yield network
+        elif isinstance(last, Activation):  # a stand-alone Softmax(): z is its input
+            yield with_steps(network, [(step.layer, step.inputs)
+                                       for step in network.steps[:-1]])
+        else:
+            if calls_of(network)[id(last)] > 1:
+                raise ValueError(
+                    f"{what}: layer {last.name!r} ({type(last).__name__}) gives the model's "
+                    "output through its softmax and is called earlier in the graph too: its "
+                    "softmax cannot be left out of its last call alone, so the logits are out "
+                    "of reach")
+            last.activation = None
+            try:
+                yield network
+            finally:
+                last.activation = "softmax"
 
 
 def one_hot(classes, num_classes, dtype):
@@ -76,6 +69,6 @@ def class_logits(model, images):
     it was."""
     checked_classifier(model, "class_logits")
     x, _ = checked_images(model, images, "class_logits images")
-    with untouched(model), logit_layers(model) as layers:
-        return np.concatenate([forward(layers, x[start:start + CHUNK])
+    with untouched(model), logit_network(model, "class_logits") as network:
+        return np.concatenate([network.forward(x[start:start + CHUNK])
                                for start in range(0, len(x), CHUNK)])

@@ -5,7 +5,11 @@ caller's model, its optimizer and its history stay exactly as they were. The cop
 the way ``load_model`` rebuilds a saved model:
     layers      type(layer)(**layer.get_config()): new objects with the same settings and names,
                 frozen where the original is (trainable False)
-    model       the same class, name, seed and dtype, built for the same input shape
+    model       a stack: the same class, name, seed and dtype, built for the same input shape;
+                a functional model: keras.Input again, then each step's copied layer called on
+                the values it reads, in step order (a layer the original shares is copied once,
+                so the copy shares it too), and the same class made from those inputs and
+                outputs, which builds it from the seed
     weights     set_weights(model.get_weights()): params and state (BatchNorm's statistics)
     compile     the same loss, metrics and optimizer settings (optimizer_from_config), with a
                 fresh optimizer state: a copy starts training from step 0
@@ -14,6 +18,7 @@ A model used as a layer of another (a NestedNetwork, as Keras's Sequential([mode
 copied the same way, then wrapped again: the copy shares no weight with the original's.
 """
 
+from tinycnn import graph
 from tinycnn.optimizers import optimizer_from_config
 
 
@@ -39,15 +44,38 @@ def clone_model(model):
 
 def _copy_network(network, dtype):
     """The same class of network with copies of its layers, built, with new weights."""
+    if network.inputs is not None:
+        return _copy_graph(network, dtype)
     layers = [_copy_layer(layer, dtype) for layer in network.layers]
     twin = type(network)(layers, name=network.name, seed=network.seed, dtype=dtype)
     return twin.build(network.input_shape)
 
 
+def _copy_graph(network, dtype):
+    """A functional model called again on new layers (the module docstring)."""
+    entry = network.layers[0]  # the InputLayer
+    inputs = graph.Input(shape=network.input_shape, name=entry.name, dtype=dtype)
+    copies = {}  # id(original layer) -> its copy: one copy, however many steps call it
+    values = [inputs]  # values[v]: value v of the copy, a KerasTensor
+    for step in network.steps:
+        if id(step.layer) not in copies:
+            copies[id(step.layer)] = _copy_layer(step.layer, dtype)
+        layer = copies[id(step.layer)]
+        tensors = [values[v] for v in step.inputs]
+        values.append(layer(tensors if layer.takes_list else tensors[0]))
+    settings = {"name": network.name, "seed": network.seed, "dtype": dtype}
+    if hasattr(network, "compile"):  # a Model: keras.Model(inputs, outputs)
+        return type(network)(inputs, values[-1], **settings)
+    # A plain Network (a model used as a layer, as load_model rebuilds one): made, then wired.
+    return type(network)(**settings).connect(inputs, values[-1])
+
+
 def _copy_layer(layer, dtype):
     inner = getattr(layer, "network", None)
     if inner is not None:  # a model used as a layer (NestedNetwork): copy the model, wrap it
-        return type(layer)(_copy_network(inner, dtype))
+        twin = type(layer)(_copy_network(inner, dtype))
+        twin.name = layer.name  # the name its outer model gave it
+        return twin
     try:
         twin = type(layer)(**layer.get_config())
     except TypeError as error:

@@ -1,15 +1,19 @@
 """Where the time goes: forward and backward milliseconds of every layer, on a real batch.
 
-``profile(model, x)`` runs what a training step runs, with a clock around each layer's call:
-    forward   every layer, training=True, first to last
+``profile(model, x)`` runs what a training step runs, on the engine (network.py), with a clock
+read at every step's end (its ``watch`` hook), a model used as a layer opened up (leaves.py):
+    forward   every layer call, training=True, first to last, up to the logits (a final softmax
+              is left to the loss, as in training)
     backward  from the loss's gradient at the logits, dL/dz = (softmax(z) - onehot(y)) / N, down
-              to the first layer, which skips dL/dx as in training (a final Softmax layer is
-              skipped too: training starts below it)
-The optimizer step is neither run nor timed, so the weights do not move; the rest of the model
-is left as it was (``untouched``). Each time is the median of ``repeats`` runs, after one run
-that is not timed (Numba compiles a kernel on its first call). Beside the times, each layer's
-multiply-adds (costs.py) as a rate, GFLOP/s = 2 * multiply-adds * N / forward seconds: how
-close the layer runs to what the machine's matrix multiplies can do.
+              to the layers reading the input, which skip dL/dx as in training
+A layer's time is the time from the end of the step before to the end of its own (the
+engine's bookkeeping in between is tiny; the gradients added where a value feeds several
+layers count with the next step); a layer called several times (shared) gets the sum of its
+calls. The optimizer step is neither run nor timed, so the weights do not move; the rest of
+the model is left as it was (``untouched``). Each time is the median of ``repeats`` runs,
+after one run that is not timed (Numba compiles a kernel on its first call). Beside the times,
+each layer's multiply-adds (costs.py) as a rate, GFLOP/s = 2 * multiply-adds * N / forward
+seconds: how close the layer runs to what the machine's matrix multiplies can do.
 
 Shapes: x (N, H, W, C) or (N, H, W); y (N,) class ids (default: the predicted classes).
 """
@@ -19,8 +23,8 @@ import time
 
 from tinycnn.explain.costs import multiply_adds
 from tinycnn.explain.inputs import checked_classes, checked_classifier, checked_images
-from tinycnn.explain.leaves import leaf_layers
-from tinycnn.explain.logits import logit_layers, one_hot
+from tinycnn.explain.leaves import calls_of, computing_layers
+from tinycnn.explain.logits import logit_network, one_hot
 from tinycnn.explain.untouched import untouched
 from tinycnn.layers.activations import softmax
 
@@ -39,21 +43,21 @@ def profile(model, x, y=None, repeats=5, print_fn=print):
     labels = checked_classes(y, len(x), model.output_shape[-1], "profile y")
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"profile repeats: expected an int >= 1, got {repeats!r}")
-    layers = leaf_layers(model)  # a model used as a layer, opened up: its layers one by one
-    names = [layer.name for layer in layers]
-    runs = {name: {"forward": [], "backward": []} for name in names}
-    with untouched(model):
+    layers = computing_layers(model)  # a model used as a layer, opened up: its own layers
+    runs = {id(layer): {"forward": [], "backward": []} for layer in layers}
+    with untouched(model), logit_network(model, "profile") as network:
+        calls = calls_of(network)
         for run in range(repeats + 1):
-            forward_s, backward_s = _timed_step(model, layers, x, labels)
+            forward_s, backward_s = _timed_step(network, x, labels)
             if run > 0:  # the first run compiles and warms the caches
-                for name in names:
-                    runs[name]["forward"].append(forward_s.get(name, 0.0))
-                    runs[name]["backward"].append(backward_s.get(name, 0.0))
+                for key, times in runs.items():
+                    times["forward"].append(forward_s.get(key, 0.0))
+                    times["backward"].append(backward_s.get(key, 0.0))
     rows = []
     for layer in layers:
-        forward_ms = statistics.median(runs[layer.name]["forward"]) * 1e3
-        backward_ms = statistics.median(runs[layer.name]["backward"]) * 1e3
-        count = multiply_adds(layer)
+        forward_ms = statistics.median(runs[id(layer)]["forward"]) * 1e3
+        backward_ms = statistics.median(runs[id(layer)]["backward"]) * 1e3
+        count = multiply_adds(layer) * calls.get(id(layer), 0)
         rows.append({"name": layer.name, "type": type(layer).__name__, "forward_ms": forward_ms,
                      "backward_ms": backward_ms, "multiply_adds": count,
                      "gflops": 2 * count * len(x) / (forward_ms * 1e6) if forward_ms else 0.0})
@@ -65,24 +69,26 @@ def profile(model, x, y=None, repeats=5, print_fn=print):
     return rows
 
 
-def _timed_step(model, layers, x, labels):
-    """One forward and backward pass through ``layers`` (the model's leaves), timed layer by
-    layer: ({name: s}, {name: s})."""
+def _timed_step(network, x, labels):
+    """One forward and backward pass of ``network`` (the model opened up, ending at the
+    logits), timed step by step: ({id(layer): s}, {id(layer): s})."""
     forward_s, backward_s = {}, {}
-    out = x
-    for layer in layers:
-        start = time.perf_counter()
-        out = layer.forward(out, training=True)
-        forward_s[layer.name] = time.perf_counter() - start
-    # A model that ends in a softmax outputs probabilities; one without, its logits z.
-    probs = out if getattr(layers[-1], "activation", None) == "softmax" else softmax(out)
-    with logit_layers(model) as below_softmax:
-        classes = probs.argmax(axis=1) if labels is None else labels
-        dout = (probs - one_hot(classes, probs.shape[1], probs.dtype)) / len(x)
-        for layer in reversed(below_softmax):
-            start = time.perf_counter()
-            dout = layer.backward(dout)
-            backward_s[layer.name] = time.perf_counter() - start
+    clock = [time.perf_counter()]
+
+    def timer(seconds):
+        """A watch hook adding the time since the last step ended to this step's layer."""
+        def lap(step, _):
+            now = time.perf_counter()
+            seconds[id(step.layer)] = seconds.get(id(step.layer), 0.0) + now - clock[0]
+            clock[0] = now
+        return lap
+
+    z = network.forward(x, training=True, watch=timer(forward_s))
+    probs = softmax(z)
+    classes = probs.argmax(axis=1) if labels is None else labels
+    dz = (probs - one_hot(classes, probs.shape[1], probs.dtype)) / len(x)
+    clock[0] = time.perf_counter()
+    network.backward(dz, watch=timer(backward_s))
     return forward_s, backward_s
 
 

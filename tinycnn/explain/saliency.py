@@ -5,8 +5,9 @@ logits.py), the saliency map is the gradient of that score with respect to every
 (Simonyan, Vedaldi and Zisserman, 2014):
     S[y, x, c] = dz_k / dx[y, x, c]
 The model's own backward pass computes it, started from dL/dz = onehot(k) instead of a loss's
-gradient: the chain rule then carries "how much does z_k move" down to the pixels. One backward
-pass serves a whole batch: in inference mode each image's logits depend on that image alone, so
+gradient: the chain rule then carries "how much does z_k move" down to the pixels (where a
+value feeds several layers, the engine adds up what comes back from each). One backward pass
+serves a whole batch: in inference mode each image's logits depend on that image alone, so
 the gradient of sum_n z[n, k_n] holds every image's own map. The sign says whether a brighter
 pixel raises (+) or lowers (-) the score; pictures show |S|, its maximum over the channels.
 
@@ -16,7 +17,7 @@ Shapes: images (N, H, W, C) or (N, H, W); classes (N,); the saliency maps: as th
 import numpy as np
 
 from tinycnn.explain.inputs import checked_classes, checked_classifier, checked_images
-from tinycnn.explain.logits import CHUNK, backward, forward, logit_layers, one_hot
+from tinycnn.explain.logits import CHUNK, logit_network, one_hot
 from tinycnn.explain.untouched import untouched
 
 
@@ -31,11 +32,12 @@ def saliency(model, images, classes=None):
     num_classes = model.output_shape[-1]
     classes = checked_classes(classes, len(x), num_classes, "saliency classes")
     maps = np.empty_like(x)
-    with untouched(model), logit_layers(model) as layers:
-        layers[0].needs_input_grad = True  # the model's first layer normally skips dL/dx
+    with untouched(model), logit_network(model, "saliency") as network:
+        for reader in network.input_readers():  # they normally skip dL/dx
+            reader.needs_input_grad = True
         for start in range(0, len(x), CHUNK):
-            logits = forward(layers, x[start:start + CHUNK])
+            logits = network.forward(x[start:start + CHUNK])
             chosen = logits.argmax(axis=1) if classes is None else classes[start:start + CHUNK]
-            maps[start:start + CHUNK] = backward(layers, one_hot(chosen, num_classes,
+            maps[start:start + CHUNK] = network.backward(one_hot(chosen, num_classes,
                                                                  logits.dtype))
     return maps.reshape(shape)

@@ -1,34 +1,39 @@
-"""Leaving a model as it was: what an explanation borrows from the layers, and gives back.
+"""Leaving a model as it was: what an explanation borrows from the model, and gives back.
 
-Explanations run the model's own forward and backward passes, and those passes leave traces in
+Explanations run the model's own layers forward and backward, and those passes leave traces in
 every layer:
     _cache            what the last forward kept for backward (replaced by every forward call)
     grads             dL/dparams (replaced by every backward call)
-    needs_input_grad  False on the model's first layer (nothing below it trains); a saliency map
-                      needs dL/d(image), so it is switched on for a while
+    needs_input_grad  False on the layers reading the model's input (nothing below them trains);
+                      a saliency map needs dL/d(image), so it is switched on for a while
     state             BatchNorm's moving statistics, moved by a training forward
     rng               the random stream of a layer that draws (Dropout's masks)
-``untouched(model)`` saves all of them and puts them back on the way out, error or not: a model
-explained halfway through training goes on exactly as if nothing had happened. The weights
-(``params``) are not saved: nothing here changes them.
+and in the model's steps: ``step.cache``, what each call of a shared layer kept for its own
+backward. ``untouched(model)`` saves all of them and puts them back on the way out, error or
+not: a model explained halfway through training goes on exactly as if nothing had happened.
+The weights (``params``) are not saved: nothing here changes them.
 """
 
 import contextlib
 
-from tinycnn.explain.leaves import every_layer
+from tinycnn.explain.leaves import every_layer, every_network
 
 
 @contextlib.contextmanager
 def untouched(model):
     """Run the block, then put back every layer's cache, grads, needs_input_grad, state and
-    random stream as they were before it."""
+    random stream, and every step's cache, as they were before it."""
     layers = every_layer(model)  # models used as layers too, and their own layers
     saved = [_save(layer) for layer in layers]
+    steps = [step for network in every_network(model) for step in network.steps]
+    step_caches = [step.cache for step in steps]
     try:
         yield model
     finally:
         for layer, traces in zip(layers, saved, strict=True):
             _restore(layer, traces)
+        for step, cache in zip(steps, step_caches, strict=True):
+            step.cache = cache
 
 
 def _save(layer):

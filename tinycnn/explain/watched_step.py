@@ -1,17 +1,18 @@
 """One training step written out layer by layer, checking every array as it goes.
 
-The same step as ``Sequential.train_step`` (model.py), one pass over the batch:
-    forward    out = layer(out) for every layer, training=True     is each output finite?
+The same step as ``Model.train_step`` (training.py), one pass over the batch, on the engine:
+    forward    every layer call, training=True, up to the logits   is each output finite?
     loss       L = loss(y, z) from the logits z;  dz = dL/dz = (softmax(z) - y) / N
-    backward   dout = layer.backward(dout), last layer to first     is each dL/dx finite,
+    backward   every call's backward, last to first                 is each dL/dx finite,
                                                                     and each layer's grads?
     update     optimizer.step(params, grads)                        is every weight finite?
-It stops at the first array that holds a NaN or an infinity and names it: which phase, which
-layer. That is the question to ask when a loss turns into NaN: an overflow starts in one
-place (a layer's output grows past float32's 3.4e38, an exp overflows, a gradient explodes)
-and spreads to everything after it, so the first place it shows is where to look. Cross-
-entropy read from probabilities clips them, so a loss can stay finite while the logits are
-already infinite; the layer outputs show it first.
+It names the first array that holds a NaN or an infinity: which phase, which layer (and
+updates nothing after a forward or backward pass that met one). That is the question to ask
+when a loss turns into NaN: an overflow starts in one place (a layer's output grows past
+float32's 3.4e38, an exp overflows, a gradient explodes) and spreads to everything after it, so
+the first place it shows is where to look. Cross-entropy read from probabilities clips them,
+so a loss can stay finite while the logits are already infinite; the layer outputs show it
+first.
 
 Shapes: x (N, H, W, C); y (N,) class ids or (N, K) targets; probs (N, K).
 """
@@ -20,8 +21,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinycnn.explain.leaves import leaf_layers
-from tinycnn.explain.logits import logit_layers
+from tinycnn.explain.leaves import computing_layers
+from tinycnn.explain.logits import logit_network
 from tinycnn.layers.activations import softmax
 
 
@@ -58,25 +59,35 @@ def watched_step(model, x, y):
 
 
 def _step(model, x, y):
-    # The layers that compute, a model used as a layer opened up (leaves.py): the first one
-    # to overflow is named even inside it, and the optimizer moves their own arrays. The
-    # forward pass stops at the logits (logits.py), which the loss reads as fit does.
-    layers = leaf_layers(model)
-    with logit_layers(model) as below_softmax:
-        out = x
-        for layer in below_softmax:
-            out = layer.forward(out, training=True)
-            if not np.isfinite(out).all():
-                return Step(None, None, Problem("forward", layer, "the output"))
-        loss, probs = model.loss.of_logits(y, out), softmax(out)
-        dout = model.loss.gradient_wrt_logits(y, probs)
-        for layer in reversed(below_softmax):
-            dout = layer.backward(dout)
+    # The model opened up (leaves.py): the first layer to overflow is named even inside a
+    # model used as a layer, and the optimizer moves the leaves' own arrays. The forward pass
+    # stops at the logits (logits.py), which the loss reads as fit does. The engine's watch
+    # hooks see every layer call; the first problem is kept, and the pass runs on to its end
+    # (NaN and infinity only spread).
+    with logit_network(model, "watched_step") as network:
+        problems = []
+
+        def check_output(step, out):
+            if not problems and not np.isfinite(out).all():
+                problems.append(Problem("forward", step.layer, "the output"))
+
+        def check_gradients(step, dx):
+            layer = step.layer
             for key, grad in layer.grads.items():
-                if not np.isfinite(grad).all():
-                    return Step(loss, probs, Problem("backward", layer, f"grads[{key!r}]"))
-            if dout is not None and not np.isfinite(dout).all():
-                return Step(loss, probs, Problem("backward", layer, "dL/dx"))
+                if not problems and not np.isfinite(grad).all():
+                    problems.append(Problem("backward", layer, f"grads[{key!r}]"))
+            for grad in dx if layer.takes_list else [dx]:
+                if not problems and grad is not None and not np.isfinite(grad).all():
+                    problems.append(Problem("backward", layer, "dL/dx"))
+
+        out = network.forward(x, training=True, watch=check_output)
+        if problems:
+            return Step(None, None, problems[0])
+        loss, probs = model.loss.of_logits(y, out), softmax(out)
+        network.backward(model.loss.gradient_wrt_logits(y, probs), watch=check_gradients)
+        if problems:
+            return Step(loss, probs, problems[0])
+    layers = computing_layers(model)
     model.optimizer.step([layer.trainable_params for layer in layers],
                          [layer.grads for layer in layers], [layer.name for layer in layers])
     for layer in layers:

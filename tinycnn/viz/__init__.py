@@ -5,7 +5,7 @@
     predictions  the prediction animation, the most confident mistakes
     confusion    the confusion matrix heatmap
     filters      first-layer filters, feature maps of each Conv2D layer
-    network      the model drawn with Graphviz
+    network      the model drawn with Graphviz (branches and merges too); Keras's plot_model
     report       report.html with every figure, animation and table of a run
     explain      where the network looks: saliency maps and Grad-CAM beside test images
     im2col_animation  im2col, col2im and max pooling's gradient, window by window
@@ -34,7 +34,7 @@ from tinycnn.viz.im2col_animation import (
     make_im2col_animation,
     make_maxpool_animation,
 )
-from tinycnn.viz.network import NetworkDrawing, draw_network, model_graph
+from tinycnn.viz.network import NetworkDrawing, draw_network, model_graph, plot_model
 from tinycnn.viz.predictions import (
     animate_predictions,
     make_prediction_animation,
@@ -71,4 +71,5 @@ __all__ = [
     "plot_feature_maps",
     "plot_filters",
     "plot_history",
+    "plot_model",
 ]

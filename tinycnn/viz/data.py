@@ -16,10 +16,11 @@ TEST_COLOR = "lightcoral"
 
 
 def show_image(ax, image, cmap="gray"):
-    """Draw one image on ``ax`` with no ticks. ``image``: (H, W), (H, W, 1) or (H, W, 3)."""
+    """Draw one image on ``ax`` with no ticks. ``image``: (H, W), (H, W, 1) or (H, W, 3); with
+    another number of channels (a model's 2-channel input), their mean, in grey."""
     image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
+    if image.ndim == 3 and image.shape[-1] != 3:
+        image = image.mean(axis=-1)
     shown = ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -1,15 +1,20 @@
 """What the convolution layers learned: the first layer's filters, and the feature maps every
 Conv2D layer produces for one image.
 
-A model here is anything with ``model.layers``, each layer having ``forward(x, training=False)``,
-``name``, ``output_shape`` and ``type(layer).__name__`` (tinycnn.Sequential has all of them).
+A model here is a tinycnn model, a Sequential or a functional one: the feature maps come from
+one forward pass on its engine, whose ``watch`` hook sees every layer call, the layers of a
+model used as a layer included (tinycnn/explain/leaves.py), branches and shared layers too.
 """
 
 import math
+from collections import Counter
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+from tinycnn.explain.inputs import checked_model
+from tinycnn.explain.leaves import opened_up
+from tinycnn.explain.untouched import untouched
 from tinycnn.viz._output import finish_figure
 from tinycnn.viz.data import show_image
 
@@ -33,7 +38,8 @@ def _filter_image(weights, index):
 def plot_filters(weights, path=None, ncols=8, title="First-layer filters"):
     """Every filter of a Conv2D layer as a small grey image (dark = low weight, light = high).
 
-    weights: (KH, KW, C_in, F), e.g. ``model.layers[0].params["W"]``. Each filter is scaled to
+    weights: (KH, KW, C_in, F), e.g. ``model.get_layer("conv2d").params["W"]`` (a functional
+    model's ``layers[0]`` is its InputLayer, with no weights). Each filter is scaled to
     its own range; with C_in other than 1 or 3 the mean over input channels is shown.
     """
     weights = np.asarray(weights, dtype=np.float64)
@@ -55,23 +61,24 @@ def plot_filters(weights, path=None, ncols=8, title="First-layer filters"):
 
 
 def conv_feature_maps(model, image):
-    """Run one image through ``model.layers`` and keep every Conv2D layer's output.
+    """Run one image through the model (inference mode) and keep every Conv2D call's output.
 
     image: (H, W) or (H, W, C). Returns a list of ``(layer, maps)`` with maps (H_out, W_out, F),
-    stopping after the last Conv2D layer.
+    in the order the model runs them; a Conv2D called several times (shared) gives one entry
+    per call.
     """
-    x = np.asarray(image, dtype=np.float32)
+    checked_model(model, "conv_feature_maps")
+    x = np.asarray(image, dtype=model.dtype)
     if x.ndim == 2:
         x = x[:, :, None]
-    x = x[None]
-    conv_layers = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     outputs = []
-    for layer in model.layers:
-        if len(outputs) == len(conv_layers):
-            break
-        x = layer.forward(x, training=False)
-        if type(layer).__name__ == "Conv2D":
-            outputs.append((layer, x[0]))
+
+    def keep_conv_maps(step, out):
+        if type(step.layer).__name__ == "Conv2D":
+            outputs.append((step.layer, np.array(out[0])))  # a copy: the engine's are read-only
+
+    with untouched(model), opened_up(model) as network:
+        network.forward(x[None], watch=keep_conv_maps)
     return outputs
 
 
@@ -93,7 +100,11 @@ def plot_feature_maps(model, image, path=None, max_maps=16, ncols=8):
     show_image(input_ax, image)
     panels[0].suptitle("Input image", fontsize=10)
 
+    calls = Counter(id(layer) for layer, _ in outputs)
+    seen = Counter()
     for panel, rows, (layer, maps) in zip(panels[1:], rows_per_layer, outputs, strict=True):
+        seen[id(layer)] += 1
+        call = f", call {seen[id(layer)]} of {calls[id(layer)]}" if calls[id(layer)] > 1 else ""
         shown = min(maps.shape[-1], max_maps)
         axes = panel.subplots(rows, ncols, squeeze=False)
         for ax in axes.flat[shown:]:
@@ -102,7 +113,7 @@ def plot_feature_maps(model, image, path=None, max_maps=16, ncols=8):
             show_image(ax, maps[:, :, channel], cmap="viridis")
         height, width, num_maps = maps.shape
         panel.suptitle(
-            f"{layer.name} ({type(layer).__name__}): output {height}x{width}x{num_maps}, "
+            f"{layer.name} ({type(layer).__name__}{call}): output {height}x{width}x{num_maps}, "
             f"first {shown} of {num_maps} maps",
             fontsize=10,
         )

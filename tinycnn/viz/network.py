@@ -1,9 +1,16 @@
 """The network drawn with Graphviz from the model itself: one box per layer (name, type,
-activation, output shape, parameter count), an input box, arrows in data-flow order and the
-total parameter count.
+activation, output shape, parameter count), an input box, arrows along the data and the total
+parameter count.
+
+The arrows come from the engine's steps (network.py): each layer call reads values, and each
+value comes from the model's input or from the layer call that made it; so a branch shows as
+one box with two arrows out, a merge (Add, Concatenate) as one with two arrows in, and a layer
+called twice (shared) as one box with the arrows of both calls. A model used as a layer is one
+box. ``plot_model`` is Keras's ``keras.utils.plot_model``, with its arguments and its labels.
 
 The ``.gv`` source is always written; SVG and PNG need Graphviz's ``dot`` program
-(``apt-get install graphviz``). Without it you get the source and a one-line message, not an error.
+(``apt-get install graphviz``). Without it ``draw_network`` gives you the source and a one-line
+message, not an error (``plot_model`` raises, as Keras's does).
 """
 
 import shutil
@@ -11,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import graphviz
+
+from tinycnn.graph import InputLayer
 
 LAYER_COLORS = {
     "Conv2D": "lightblue",
@@ -27,6 +36,13 @@ LAYER_COLORS = {
     "Sigmoid": "mistyrose",
     "Tanh": "mistyrose",
     "Softmax": "mistyrose",
+    # Merge layers: where branches join.
+    "Add": "plum",
+    "Subtract": "plum",
+    "Multiply": "plum",
+    "Average": "plum",
+    "Maximum": "plum",
+    "Concatenate": "plum",
 }
 INPUT_COLOR = "white"
 DOT_MISSING = (
@@ -57,8 +73,14 @@ def format_shape(shape) -> str:
 LINE_BREAK = "\\n"
 
 
+def _kind(layer) -> str:
+    """The layer's class name; for a model used as a layer, the model's (Sequential...)."""
+    inner = getattr(layer, "network", None)
+    return type(inner if inner is not None else layer).__name__
+
+
 def _layer_label(layer) -> str:
-    kind = type(layer).__name__
+    kind = _kind(layer)
     # Pooling and Flatten layers have no activation attribute at all.
     activation = getattr(layer, "activation", None)
     heading = f"{kind}, {activation}" if activation else kind
@@ -71,11 +93,35 @@ def _layer_label(layer) -> str:
     return LINE_BREAK.join(lines)
 
 
-def model_graph(model, title=None) -> graphviz.Digraph:
-    """A graphviz.Digraph of ``model``: an input node, one node per layer, edges in order.
+def _node_ids(model) -> dict:
+    """{id(layer): node id} for the layers drawn: positions, not names, so a layer called
+    "input" cannot clash. A functional model's InputLayer is the "input" node."""
+    drawn = [layer for layer in model.layers if not isinstance(layer, InputLayer)]
+    ids = {id(layer): f"layer{index}" for index, layer in enumerate(drawn, start=1)}
+    ids.update({id(layer): "input" for layer in model.layers if isinstance(layer, InputLayer)})
+    return ids
 
-    Reads ``model.input_shape``, ``model.count_params()`` and for each of ``model.layers``:
-    ``name``, ``type(layer).__name__``, ``activation``, ``output_shape``, ``count_params()``.
+
+def _edges(model, node_ids) -> list:
+    """The arrows (from, to), each once, in the order the engine runs the steps: from the node
+    that gives each value a step reads ("input" for the model's input) to the step's layer."""
+    gives = ["input"] + [node_ids[id(step.layer)] for step in model.steps]  # value -> node
+    edges = []
+    for step in model.steps:
+        for value in step.inputs:
+            edge = (gives[value], node_ids[id(step.layer)])
+            if edge not in edges:
+                edges.append(edge)
+    return edges
+
+
+def model_graph(model, title=None) -> graphviz.Digraph:
+    """A graphviz.Digraph of ``model``: an input node, one node per layer, an edge along each
+    value a layer reads (module docstring).
+
+    Reads ``model.input_shape``, ``model.count_params()``, ``model.steps`` and for each of
+    ``model.layers``: ``name``, ``type(layer).__name__``, ``activation``, ``output_shape``,
+    ``count_params()``.
     """
     if model.input_shape is None:
         raise ValueError("the model is not built yet: call model.build() (or fit it) first")
@@ -88,16 +134,19 @@ def model_graph(model, title=None) -> graphviz.Digraph:
     graph.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize="11")
     graph.attr("edge", arrowsize="0.7")
 
-    # Node ids are positions, not layer names, so a layer called "input" cannot clash.
-    input_label = LINE_BREAK.join(["input", "Input", f"shape {format_shape(model.input_shape)}"])
+    entry = model.layers[0]  # a functional model's InputLayer has a name of its own
+    input_name, input_kind = (entry.name, "InputLayer") if isinstance(entry, InputLayer) else (
+        "input", "Input")
+    input_label = LINE_BREAK.join([input_name, input_kind,
+                                   f"shape {format_shape(model.input_shape)}"])
     graph.node("input", input_label, fillcolor=INPUT_COLOR)
-    previous = "input"
-    for index, layer in enumerate(model.layers, start=1):
-        node_id = f"layer{index}"
-        color = LAYER_COLORS.get(type(layer).__name__, "white")
-        graph.node(node_id, _layer_label(layer), fillcolor=color)
-        graph.edge(previous, node_id)
-        previous = node_id
+    node_ids = _node_ids(model)
+    for layer in model.layers:
+        if not isinstance(layer, InputLayer):
+            color = LAYER_COLORS.get(_kind(layer), "white")
+            graph.node(node_ids[id(layer)], _layer_label(layer), fillcolor=color)
+    for source, target in _edges(model, node_ids):
+        graph.edge(source, target)
     return graph
 
 
@@ -129,3 +178,87 @@ def draw_network(model, path, formats=("svg", "png"), title=None) -> NetworkDraw
             break
         drawing.files[image_format] = target
     return drawing
+
+
+def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
+               show_layer_names=False, rankdir="TB", expand_nested=False, dpi=200,
+               show_layer_activations=False, show_trainable=False, splines="ortho", **kwargs):
+    """Keras's ``keras.utils.plot_model``, with its arguments and defaults (Keras 3): the model
+    drawn by Graphviz into ``to_file``, whose extension picks the format (png, svg, pdf...; no
+    extension: png, the file keeping its name). One box per layer, the arrows along the data
+    (module docstring); a Sequential has no input box, a functional model its InputLayer.
+        show_shapes             each layer's input and output shapes, batch axis None
+        show_dtype              the output's dtype (the model's)
+        show_layer_names        "name (Class)" instead of "Class"
+        rankdir                 "TB" top to bottom, "LR" left to right
+        dpi, splines            Graphviz's resolution and arrow style ("ortho", "curved"...)
+        show_layer_activations  "Activation: relu" for layers that have one
+        show_trainable          "Trainable" or "Non-trainable" for layers with weights
+    ``expand_nested=True`` (a model used as a layer drawn box by box) is not supported; Keras's
+    removed ``layer_range`` neither. Returns the picture for a notebook to show when IPython
+    is installed, as Keras does (an ``IPython.display.Image``, or ``SVG`` for an .svg file;
+    None for formats a notebook cannot show, such as PDF).
+    Raises ImportError when Graphviz's ``dot`` is missing, as Keras does."""
+    if kwargs.pop("layer_range", None) is not None:
+        raise ValueError("plot_model: the argument layer_range is not supported (Keras 3 "
+                         "removed it)")
+    if kwargs:
+        raise TypeError(f"plot_model: tinycnn does not support the argument(s) "
+                        f"{', '.join(sorted(kwargs))}")
+    if expand_nested:
+        raise ValueError("plot_model: expand_nested=True is not supported in tinycnn: a model "
+                         "used as a layer is drawn as one box")
+    if not model.built:
+        raise ValueError("plot_model: the model is not built yet; build it first "
+                         "(model.build((H, W, C)), or fit it)")
+    if shutil.which("dot") is None:
+        raise ImportError("plot_model: Graphviz's 'dot' program was not found; run "
+                          "'apt-get install graphviz' (https://graphviz.org/download/)")
+    options = {"show_shapes": show_shapes, "show_dtype": show_dtype,
+               "show_layer_names": show_layer_names,
+               "show_layer_activations": show_layer_activations,
+               "show_trainable": show_trainable}
+    graph = graphviz.Digraph(name=model.name)
+    graph.attr(rankdir=rankdir, concentrate="true", dpi=str(dpi), splines=splines)
+    graph.attr("node", shape="box", fontname="Helvetica")
+    node_ids = _node_ids(model)
+    sequential = not isinstance(model.layers[0], InputLayer)  # no input box, as Keras draws
+    for layer in model.layers:
+        graph.node(node_ids[id(layer)], _keras_label(layer, model.dtype.name, **options))
+    for source, target in _edges(model, node_ids):
+        if not (sequential and source == "input"):
+            graph.edge(source, target)
+    to_file = Path(to_file)
+    extension = to_file.suffix[1:] or "png"
+    to_file.write_bytes(graph.pipe(format=extension))
+    try:
+        from IPython import display
+    except ImportError:
+        return None
+    if extension == "svg":
+        return display.SVG(filename=str(to_file))
+    if extension in ("png", "jpg", "jpeg", "gif"):
+        return display.Image(filename=str(to_file), format=extension)
+    return None
+
+
+def _keras_label(layer, dtype_name, show_shapes, show_dtype, show_layer_names,
+                 show_layer_activations, show_trainable) -> str:
+    """The lines of Keras's box for ``layer`` (keras/src/utils/model_visualization.py)."""
+    kind = _kind(layer)
+    lines = [f"{layer.name} ({kind})" if show_layer_names else kind]
+    activation = getattr(layer, "activation", None)
+    if show_layer_activations and activation is not None:
+        lines.append(f"Activation: {activation}")
+    if show_shapes:
+        if not isinstance(layer, InputLayer):
+            shape = layer.input_shape
+            shapes = ([(None, *one) for one in shape] if layer.takes_list
+                      else (None, *shape))
+            lines.append(f"Input shape: {shapes}")
+        lines.append(f"Output shape: {(None, *layer.output_shape)}")
+    if show_dtype:
+        lines.append(f"Output dtype: {dtype_name}")
+    if show_trainable and layer.weights:
+        lines.append("Trainable" if layer.trainable else "Non-trainable")
+    return LINE_BREAK.join(lines)
