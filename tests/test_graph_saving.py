@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_model_file_hostile import setting
 
 import tinycnn as tc
 from tinycnn import keras
@@ -311,19 +312,6 @@ def refused(path, *phrases):
     assert path.name in message
     for phrase in phrases:
         assert phrase in message, message
-
-
-def setting(*keys, value=None, delete=False):
-    """An edit: config[k1][k2]... = value (or deleted)."""
-    def edit(config):
-        target = config
-        for key in keys[:-1]:
-            target = target[key]
-        if delete:
-            del target[keys[-1]]
-        else:
-            target[keys[-1]] = value
-    return edit
 
 
 def step(k, **changes):
