@@ -314,7 +314,7 @@ CONFIG_CHANGES = {
     "iterations 2**64": (setting("compile", "iterations", value=2**64), "compile.iterations"),
     "iterations missing": (setting("compile", "iterations", delete=True), "missing"),
     "compile 'adam'": (setting("compile", value="adam"), "compile"),
-    "optimizer 'rmsprop'": (setting(*OPTIMIZER, "name", value="rmsprop"), "optimizer.name"),
+    "optimizer 'lion'": (setting(*OPTIMIZER, "name", value="lion"), "optimizer.name"),
     "learning_rate -1": (setting(*OPTIMIZER, "learning_rate", value=-1.0), "learning_rate"),
     "learning_rate '0.1'": (setting(*OPTIMIZER, "learning_rate", value="0.1"),
                             "learning_rate"),
@@ -355,7 +355,7 @@ def test_a_config_of_wrong_types_or_values(tmp_path, good, change):
 
 VERSION_1_CHANGES = ["units 'x'", "units [3]", "kernel_size 'x'", "layer name 5", "layer class 5",
                      "unknown argument", "iterations 'x'", "iterations -1", "learning_rate '0.1'",
-                     "beta_1 5", "from_logits 'yes'", "optimizer 'rmsprop'", "input_shape 'x'"]
+                     "beta_1 5", "from_logits 'yes'", "optimizer 'lion'", "input_shape 'x'"]
 
 
 @pytest.mark.parametrize("change", VERSION_1_CHANGES)

@@ -447,10 +447,11 @@ def test_a_killed_save_leaves_a_temporary_the_next_save_removes(tmp_path):
 
 def test_every_optimizer_says_which_state_slots_a_file_may_hold():
     from tinycnn.optimizers import OPTIMIZERS
+    every_slot = {"sgd": {"momentum": 0.5}, "rmsprop": {"momentum": 0.5, "centered": True},
+                  "adam": {"amsgrad": True}, "adamw": {"amsgrad": True}}
     for optimizer in OPTIMIZERS.values():  # the slots its steps make are the ones it declares
         model = tc.Sequential([Flatten(input_shape=(2, 2, 1)), Dense(2, activation="softmax")],
                               seed=0)
-        model.compile(optimizer=optimizer(**({"momentum": 0.5} if optimizer.name == "sgd"
-                                             else {})))
+        model.compile(optimizer=optimizer(**every_slot.get(optimizer.name, {})))
         model.train_on_batch(np.ones((2, 2, 2, 1), np.float32), np.array([0, 1]))
         assert set(model.optimizer.state) == set(optimizer.slots), optimizer.name

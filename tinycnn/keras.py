@@ -143,6 +143,8 @@ callbacks = _Namespace(
 )
 optimizers = _Namespace(
     "keras.optimizers", Adam=_optimizers.Adam, SGD=_optimizers.SGD,
+    RMSprop=_optimizers.RMSprop, Adagrad=_optimizers.Adagrad, Adamax=_optimizers.Adamax,
+    AdamW=_optimizers.AdamW, Nadam=_optimizers.Nadam,
     schedules=_Namespace("keras.optimizers.schedules",
                          LearningRateSchedule=_schedules.LearningRateSchedule,
                          ExponentialDecay=_schedules.ExponentialDecay,
