@@ -110,6 +110,9 @@ layers = _Namespace(
     Reshape=_layers.Reshape, ZeroPadding2D=_layers.ZeroPadding2D,
     Add=_layers.Add, Subtract=_layers.Subtract, Multiply=_layers.Multiply,
     Average=_layers.Average, Maximum=_layers.Maximum, Concatenate=_layers.Concatenate,
+    RandomFlip=_layers.RandomFlip, RandomTranslation=_layers.RandomTranslation,
+    RandomRotation=_layers.RandomRotation, RandomZoom=_layers.RandomZoom,
+    RandomContrast=_layers.RandomContrast,
     add=add, subtract=subtract, multiply=multiply, average=average, maximum=maximum,
     concatenate=concatenate,
 )

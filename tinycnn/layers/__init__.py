@@ -1,7 +1,9 @@
 """The layers, one per file. Read them in this order: base, activations, initializers, dense,
 conv2d, pooling2d, maxpool2d, averagepool2d, global_pooling, flatten, activation, dropout,
 batchnorm; then the shape layers reshape and zero_padding2d, and the layers with several
-inputs: merge (what they share), add, subtract, multiply, average, maximum, concatenate.
+inputs: merge (what they share), add, subtract, multiply, average, maximum, concatenate; then
+the augmentation layers, which change images in training only: augmentation (what they share),
+random_flip, random_translation, random_rotation, random_zoom, random_contrast.
 
 ``LAYER_CLASSES`` maps class names to classes, so that a saved model can be rebuilt. Your own
 layer joins it with the ``register`` decorator (or pass ``custom_objects={"Name": Class}`` to
@@ -27,6 +29,11 @@ from tinycnn.layers.global_pooling import GlobalAveragePooling2D, GlobalMaxPooli
 from tinycnn.layers.maximum import Maximum
 from tinycnn.layers.maxpool2d import MaxPool2D
 from tinycnn.layers.multiply import Multiply
+from tinycnn.layers.random_contrast import RandomContrast
+from tinycnn.layers.random_flip import RandomFlip
+from tinycnn.layers.random_rotation import RandomRotation
+from tinycnn.layers.random_translation import RandomTranslation
+from tinycnn.layers.random_zoom import RandomZoom
 from tinycnn.layers.reshape import Reshape
 from tinycnn.layers.subtract import Subtract
 from tinycnn.layers.zero_padding2d import ZeroPadding2D
@@ -44,10 +51,12 @@ def register(cls):
 
 for _cls in (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
              GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh,
-             Reshape, ZeroPadding2D, Add, Subtract, Multiply, Average, Maximum, Concatenate):
+             Reshape, ZeroPadding2D, Add, Subtract, Multiply, Average, Maximum, Concatenate,
+             RandomFlip, RandomTranslation, RandomRotation, RandomZoom, RandomContrast):
     register(_cls)
 
 __all__ = ["Layer", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
            "Dropout", "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "MaxPool2D",
            "ReLU", "Sigmoid", "Softmax", "Tanh", "Reshape", "ZeroPadding2D", "Add", "Subtract",
-           "Multiply", "Average", "Maximum", "Concatenate", "LAYER_CLASSES", "register"]
+           "Multiply", "Average", "Maximum", "Concatenate", "RandomFlip", "RandomTranslation",
+           "RandomRotation", "RandomZoom", "RandomContrast", "LAYER_CLASSES", "register"]
