@@ -67,8 +67,8 @@ def test_names_are_case_insensitive_and_linear_is_none():
 
 
 @pytest.mark.parametrize("make, fragments", [
-    (lambda: Dense(2, activation="swish"), ["Dense", "'swish'", "sigmoid", "tanh"]),
-    (lambda: Activation("gelu"), ["Activation", "'gelu'"]),
+    (lambda: Dense(2, activation="swishy"), ["Dense", "'swishy'", "sigmoid", "tanh"]),
+    (lambda: Activation("glu"), ["Activation", "'glu'", "cannot be a layer's"]),
     (lambda: Activation(), ["Activation", "expected an activation name", "None"]),
     (lambda: Tanh(activation="relu"), ["Tanh", "'tanh'", "'relu'"]),
 ])

@@ -20,6 +20,7 @@ from tinycnn import optimizers as _optimizers
 from tinycnn import schedules as _schedules
 from tinycnn.explain.model_copy import clone_model
 from tinycnn.graph import Input
+from tinycnn.layers import activation_functions as _activation_functions
 from tinycnn.layers import initializers as _initializers
 from tinycnn.layers import regularizers as _regularizers
 from tinycnn.model import Model, Sequential, load_model
@@ -113,6 +114,10 @@ layers = _Namespace(
     RandomFlip=_layers.RandomFlip, RandomTranslation=_layers.RandomTranslation,
     RandomRotation=_layers.RandomRotation, RandomZoom=_layers.RandomZoom,
     RandomContrast=_layers.RandomContrast,
+    LeakyReLU=_layers.LeakyReLU, ELU=_layers.ELU, PReLU=_layers.PReLU,
+    UpSampling2D=_layers.UpSampling2D, Cropping2D=_layers.Cropping2D,
+    SpatialDropout2D=_layers.SpatialDropout2D, LayerNormalization=_layers.LayerNormalization,
+    Rescaling=_layers.Rescaling, Identity=_layers.Identity,
     add=add, subtract=subtract, multiply=multiply, average=average, maximum=maximum,
     concatenate=concatenate,
 )
@@ -184,14 +189,17 @@ class _Datasets(_Namespace):
 
 datasets = _Datasets("keras.datasets")
 
+activations = _Namespace("keras.activations", **{
+    name: getattr(_activation_functions, name) for name in _activation_functions.__all__})
+
 # `from tinycnn.keras.layers import Dense` (as `from tensorflow.keras.layers import Dense`)
 # finds these groups as if they were submodules.
 for _group in ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets",
-               "initializers", "backend", "regularizers"):
+               "initializers", "backend", "regularizers", "activations"):
     sys.modules[f"{__name__}.{_group}"] = globals()[_group]
 sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 
 __version__ = _version  # tinycnn's: print(keras.__version__) says which library this is
 
 __all__ = ["Sequential", "Model", "Input", "layers", "models", "callbacks", "optimizers", "losses",
-           "utils", "datasets", "initializers", "backend", "regularizers"]
+           "utils", "datasets", "initializers", "backend", "regularizers", "activations"]

@@ -1,6 +1,8 @@
 """The layers, one per file. Read them in this order: base, activations, initializers, dense,
-conv2d, pooling2d, maxpool2d, averagepool2d, global_pooling, flatten, activation, dropout,
-batchnorm; then the shape layers reshape and zero_padding2d, and the layers with several
+conv2d, pooling2d, maxpool2d, averagepool2d, global_pooling, flatten, activation,
+activation_functions, leaky_relu, elu, prelu, dropout, spatial_dropout2d, batchnorm,
+layer_normalization; then the shape layers reshape, zero_padding2d, cropping2d, upsampling2d,
+rescaling and identity, and the layers with several
 inputs: merge (what they share), add, subtract, multiply, average, maximum, concatenate; then
 the augmentation layers, which change images in training only: augmentation (what they share),
 random_flip, random_translation, random_rotation, random_zoom, random_contrast.
@@ -22,20 +24,29 @@ from tinycnn.layers.base import Layer
 from tinycnn.layers.batchnorm import BatchNormalization
 from tinycnn.layers.concatenate import Concatenate
 from tinycnn.layers.conv2d import Conv2D
+from tinycnn.layers.cropping2d import Cropping2D
 from tinycnn.layers.dense import Dense
 from tinycnn.layers.dropout import Dropout
+from tinycnn.layers.elu import ELU
 from tinycnn.layers.flatten import Flatten
 from tinycnn.layers.global_pooling import GlobalAveragePooling2D, GlobalMaxPooling2D
+from tinycnn.layers.identity import Identity
+from tinycnn.layers.layer_normalization import LayerNormalization
+from tinycnn.layers.leaky_relu import LeakyReLU
 from tinycnn.layers.maximum import Maximum
 from tinycnn.layers.maxpool2d import MaxPool2D
 from tinycnn.layers.multiply import Multiply
+from tinycnn.layers.prelu import PReLU
 from tinycnn.layers.random_contrast import RandomContrast
 from tinycnn.layers.random_flip import RandomFlip
 from tinycnn.layers.random_rotation import RandomRotation
 from tinycnn.layers.random_translation import RandomTranslation
 from tinycnn.layers.random_zoom import RandomZoom
+from tinycnn.layers.rescaling import Rescaling
 from tinycnn.layers.reshape import Reshape
+from tinycnn.layers.spatial_dropout2d import SpatialDropout2D
 from tinycnn.layers.subtract import Subtract
+from tinycnn.layers.upsampling2d import UpSampling2D
 from tinycnn.layers.zero_padding2d import ZeroPadding2D
 
 LAYER_CLASSES = {}
@@ -52,11 +63,15 @@ def register(cls):
 for _cls in (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
              GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh,
              Reshape, ZeroPadding2D, Add, Subtract, Multiply, Average, Maximum, Concatenate,
-             RandomFlip, RandomTranslation, RandomRotation, RandomZoom, RandomContrast):
+             RandomFlip, RandomTranslation, RandomRotation, RandomZoom, RandomContrast,
+             LeakyReLU, ELU, PReLU, UpSampling2D, Cropping2D, SpatialDropout2D,
+             LayerNormalization, Rescaling, Identity):
     register(_cls)
 
 __all__ = ["Layer", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
            "Dropout", "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "MaxPool2D",
            "ReLU", "Sigmoid", "Softmax", "Tanh", "Reshape", "ZeroPadding2D", "Add", "Subtract",
            "Multiply", "Average", "Maximum", "Concatenate", "RandomFlip", "RandomTranslation",
-           "RandomRotation", "RandomZoom", "RandomContrast", "LAYER_CLASSES", "register"]
+           "RandomRotation", "RandomZoom", "RandomContrast", "LeakyReLU", "ELU", "PReLU",
+           "UpSampling2D", "Cropping2D", "SpatialDropout2D", "LayerNormalization", "Rescaling",
+           "Identity", "LAYER_CLASSES", "register"]

@@ -20,6 +20,7 @@ from tinycnn.layers.activations import (
     activation_backward,
     add_bias_and_activate,
     check_activation,
+    input_to_keep,
 )
 from tinycnn.layers.base import Layer
 from tinycnn.layers.regularizers import penalties, penalty_config
@@ -32,10 +33,13 @@ class DenseCache(NamedTuple):
         x     (N, D), the input: dW = x.T @ dz
         out   (N, U), after the activation, whose derivative backward reads (None after
               forward_preactivation: backward_from_preactivation starts below the activation)
+        z     (N, U), before the activation: only for the activations whose derivative
+              needs it (activations.NEEDS_INPUT), else None
     """
 
     x: np.ndarray
     out: np.ndarray
+    z: np.ndarray = None
 
 
 class Dense(Layer):
@@ -83,7 +87,7 @@ class Dense(Layer):
             out = add_bias_and_activate(z, self.params["b"], self.activation, self.kernels)
         else:
             out = activate(z, self.activation)
-        self._cache = DenseCache(x=x, out=out)
+        self._cache = DenseCache(x=x, out=out, z=input_to_keep(z, self.activation))
         return out
 
     def forward_preactivation(self, x, training=False):
@@ -99,9 +103,9 @@ class Dense(Layer):
 
     def backward(self, dout):
         """dout: (N, U) -> dx: (N, D); fills grads "W" (D, U) and "b" (U,) (if use_bias)."""
-        out = self._cached().out
+        cache = self._cached()
         return self.backward_from_preactivation(
-            activation_backward(dout, out, self.activation, self.kernels)
+            activation_backward(dout, cache.out, self.activation, self.kernels, z=cache.z)
         )
 
     def backward_from_preactivation(self, dz):
