@@ -14,9 +14,11 @@ import numpy as np
 
 from tinycnn import __version__ as _version
 from tinycnn import callbacks as _callbacks
+from tinycnn import images as _images
 from tinycnn import layers as _layers
 from tinycnn import losses as _losses
 from tinycnn import optimizers as _optimizers
+from tinycnn import random as _random
 from tinycnn import schedules as _schedules
 from tinycnn.explain.model_copy import clone_model
 from tinycnn.graph import Input
@@ -172,7 +174,11 @@ def plot_model(model, to_file="model.png", **kwargs):
     return plot(model, to_file, **kwargs)
 
 
-utils = _Namespace("keras.utils", to_categorical=to_categorical, plot_model=plot_model)
+utils = _Namespace("keras.utils", to_categorical=to_categorical, plot_model=plot_model,
+                   load_img=_images.load_img, img_to_array=_images.img_to_array,
+                   array_to_img=_images.array_to_img,
+                   image_dataset_from_directory=_images.image_dataset_from_directory,
+                   set_random_seed=_random.set_random_seed)
 regularizers = _Namespace("keras.regularizers", l1=_regularizers.l1, l2=_regularizers.l2,
                           l1_l2=_regularizers.l1_l2, L1=_regularizers.L1, L2=_regularizers.L2,
                           L1L2=_regularizers.L1L2)
@@ -185,6 +191,12 @@ class _Datasets(_Namespace):
     @property
     def fashion_mnist(self):
         return _fashion_mnist()
+
+    @property
+    def mnist(self):
+        from tinycnn.datasets import mnist  # beside the core: loaded only when asked for
+
+        return mnist
 
 
 datasets = _Datasets("keras.datasets")

@@ -24,6 +24,7 @@ from tinycnn.kernels import NUMBA, get_kernels
 from tinycnn.layers.activation import Activation
 from tinycnn.layers.base import Layer, assign_weights
 from tinycnn.layers.shapes import flag
+from tinycnn.random import draw_model_seed
 from tinycnn.summary import summary_text
 
 
@@ -57,7 +58,7 @@ class Network:
 
     def __init__(self, layers=None, name="network", seed=None, dtype="float32"):
         self.name = name
-        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
+        self.seed = draw_model_seed() if seed is None else int(seed)
         # Shuffling and dropout across fit calls: one stream from the seed, so a second
         # fit(epochs=1) does not repeat the first one's order, yet a rerun repeats everything.
         self.training_rng = np.random.default_rng([self.seed, 1])

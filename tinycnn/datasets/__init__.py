@@ -2,6 +2,8 @@
 
 - ``tinycnn.datasets.fashion_mnist``: ``load_data()``, ``CLASS_NAMES``, ``normalize_images``,
   ``class_counts``; where the files come from is in its docstring and in docs/guides/data.md.
+- ``tinycnn.datasets.mnist``: ``load_data()`` for the MNIST digits, through the same loader
+  (``_loader.py``: search order, checksums, cache, download), from IDX files or Keras's mnist.npz.
 - ``tinycnn.datasets.idx``: a reader and writer for IDX files (MNIST's format), plain or gzip.
 - ``tinycnn.datasets.errors``: ``DatasetError`` and its subclasses.
 
@@ -10,7 +12,7 @@ neither Numba nor matplotlib (pandas and tqdm only inside the functions that nee
 can be lifted out on its own. (``import tinycnn`` itself does load the training core.)
 """
 
-from . import fashion_mnist, idx
+from . import fashion_mnist, idx, mnist
 from .errors import (
     ChecksumError,
     DataFormatError,
@@ -26,5 +28,6 @@ __all__ = [
     "DatasetNotFoundError",
     "DownloadError",
     "fashion_mnist",
+    "mnist",
     "idx",
 ]

@@ -79,7 +79,7 @@ def _layer(spec, classes, path, where):
     if network_graph(inner) is None:
         layers = [_layer(inner_spec, classes, path, f"{where}, inner layer {j}")
                   for j, inner_spec in enumerate(inner["layers"])]
-        network = Network(layers, name=inner["name"], dtype=inner["dtype"])
+        network = Network(layers, name=inner["name"], seed=0, dtype=inner["dtype"])
         network.build(tuple(inner["input_shape"]))
     else:  # its weights are drawn here and overwritten by the file's
         inputs, outputs, layers = _called_graph(inner, classes, path, f"{where}, inner ")
