@@ -14,6 +14,8 @@ Glossary of symbols, used the same way in every docstring:
     H_out   (H + 2P - KH) // S_h + 1, and W_out likewise
     D       features of a flat vector (Dense input), U units (Dense output)
     K       number of classes
+    R_h, R_w  dilation rate (R = 1: an ordinary window; R = 2: every other pixel)
+    M       depth multiplier (DepthwiseConv2D: M filters per input channel)
 
 Images are channels-last, ``(N, H, W, C)``, float32 in training (float64 works too, for exact
 gradient checks). Labels are integer class ids ``(N,)``.

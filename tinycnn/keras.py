@@ -102,6 +102,9 @@ def _fashion_mnist():
 layers = _Namespace(
     "keras.layers", Input=Input, InputLayer=InputLayer,
     Conv2D=_layers.Conv2D, Convolution2D=_layers.Conv2D,
+    DepthwiseConv2D=_layers.DepthwiseConv2D, SeparableConv2D=_layers.SeparableConv2D,
+    SeparableConvolution2D=_layers.SeparableConv2D, Conv2DTranspose=_layers.Conv2DTranspose,
+    Convolution2DTranspose=_layers.Conv2DTranspose,
     MaxPooling2D=_layers.MaxPool2D, MaxPool2D=_layers.MaxPool2D,
     AveragePooling2D=_layers.AveragePooling2D, AvgPool2D=_layers.AveragePooling2D,
     GlobalAveragePooling2D=_layers.GlobalAveragePooling2D,

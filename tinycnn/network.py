@@ -16,6 +16,7 @@ optimizer, fit, evaluate and predict.
 """
 
 import copy
+import re
 
 import numpy as np
 
@@ -615,10 +616,11 @@ def _name_layers(layers):
 
 
 def _unique_name(class_name, taken):
-    """Keras-style auto names: 'Conv2D' -> 'conv2d', then 'conv2d_1', ...; 'MaxPool2D' ->
-    'max_pool2d'."""
-    base = "".join("_" + ch.lower() if ch.isupper() and i > 0 and class_name[i - 1].islower()
-                   else ch.lower() for i, ch in enumerate(class_name))
+    """Keras-style auto names, by Keras's snake-case rule: 'Conv2D' -> 'conv2d', then
+    'conv2d_1', ...; 'MaxPool2D' -> 'max_pool2d'; 'Conv2DTranspose' -> 'conv2d_transpose';
+    'LeakyReLU' -> 'leaky_re_lu'."""
+    base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    base = re.sub("([a-z])([A-Z])", r"\1_\2", base).lower()
     name, count = base, 0
     while name in taken:
         count += 1

@@ -13,10 +13,15 @@ the code it explains:
                  its winner alone, and a pixel that wins two windows receives both.
 One image, one channel: inputs are (H, W), and pixel p is the one at row p // W, column p % W.
 Frame f is window f, in the order of cols' rows (row by row over the output, oy then ox).
+im2col and col2im take a dilation rate (R_h, R_w), as Conv2D does: a window's KH x KW cells (its
+taps) are then R_h rows and R_w columns apart, spread over a span of R_h*(KH - 1) + 1 rows and
+R_w*(KW - 1) + 1 columns, and the frames run the dilated kernels.
 
 Shapes (F = H_out * W_out frames; H_p, W_p the padded input's size, see kernels/im2col.py):
     padded_index  (H_p, W_p)      the padded input's pixel numbers, -1 on the padding
     corners       (F, 2)          each window's top-left cell (row, column) on the padded input
+    taps          (KH*KW, 2)      a window's cells (row, column) on the padded input, in the
+                                  order of its row of cols (``Windows.taps(f)``)
     rows          (F, KH*KW)      im2col: the row of cols each window becomes (pixel numbers)
     dcols         (F, KH*KW)      col2im: the rows added back (default: ones, so the last
                                   picture counts the windows that cover each pixel)
@@ -31,14 +36,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinycnn.kernels import NUMBA
-from tinycnn.kernels.im2col import padded, window_geometry
+from tinycnn.kernels.im2col import WindowGeometry, dilated_span, padded, window_geometry
+from tinycnn.layers.conv_windows import col2im, im2col
 from tinycnn.layers.shapes import positive_pair
 
 
 @dataclass(frozen=True)
 class Windows:
     """Where the windows go: sizes (H, W), (KH, KW), (S_h, S_w), (pad_h, pad_w), (H_out, W_out),
-    the padded input's pixel numbers and each window's corner on it."""
+    the padded input's pixel numbers, each window's corner on it, and the dilation (R_h, R_w)."""
 
     input_size: tuple
     kernel_size: tuple
@@ -47,15 +53,31 @@ class Windows:
     out_size: tuple
     padded_index: np.ndarray
     corners: np.ndarray
+    dilation: tuple = (1, 1)
 
     def kernel_args(self):
         """(KH, KW, S_h, S_w, pad_h, pad_w, H_out, W_out): what every kernel takes after x."""
         return (*self.kernel_size, *self.strides, *self.pads, *self.out_size)
 
+    @property
+    def span(self):
+        """(rows, columns) a window spans: (KH, KW), or more when dilated."""
+        return tuple(dilated_span(taps, dilation)
+                     for taps, dilation in zip(self.kernel_size, self.dilation, strict=True))
+
     def cells(self, frame):
-        """The padded-input slices (rows, columns) window ``frame`` covers."""
+        """The padded-input slices (rows, columns) of the cells window ``frame`` reads: its
+        KH x KW taps, R_h rows and R_w columns apart."""
         top, left = self.corners[frame]
-        return (slice(top, top + self.kernel_size[0]), slice(left, left + self.kernel_size[1]))
+        (span_h, span_w), (dilation_h, dilation_w) = self.span, self.dilation
+        return (slice(top, top + span_h, dilation_h), slice(left, left + span_w, dilation_w))
+
+    def taps(self, frame):
+        """(KH*KW, 2): each cell (row, column) window ``frame`` reads, on the padded input, in
+        the order of its row of cols."""
+        rows, cols = self.cells(frame)
+        grid = np.mgrid[rows, cols]  # (2, KH, KW)
+        return grid.reshape(2, -1).T
 
 
 @dataclass(frozen=True)
@@ -80,34 +102,40 @@ class MaxPoolFrames:
     sums: np.ndarray
 
 
-def window_layout(input_size, kernel_size, strides=1, padding="valid"):
+def window_layout(input_size, kernel_size, strides=1, padding="valid", dilation_rate=1):
     """The Windows of a KH x KW kernel moving over an (H, W) input: padding "valid", "same" or a
-    number of pixels, as Conv2D takes it."""
+    number of pixels, and the dilation rate, as Conv2D takes them."""
     input_size = positive_pair(input_size, "input_size")
     kernel_size = positive_pair(kernel_size, "kernel_size")
     strides = positive_pair(strides, "strides")
-    (out_h, pad_h), (out_w, pad_w) = window_geometry(input_size, kernel_size, strides, padding)
+    dilation = positive_pair(dilation_rate, "dilation_rate")
+    (out_h, pad_h), (out_w, pad_w) = window_geometry(input_size, kernel_size, strides, padding,
+                                                     dilation)
     if out_h < 1 or out_w < 1:
-        raise ValueError(f"kernel {kernel_size} with padding {padding!r} and strides {strides} "
-                         f"is larger than the padded input {input_size}")
+        dilated = "" if dilation == (1, 1) else f" dilated {dilation}"
+        raise ValueError(f"kernel {kernel_size}{dilated} with padding {padding!r} and strides "
+                         f"{strides} is larger than the padded input {input_size}")
     numbers = _pixel_numbers(input_size)
-    framed = padded(numbers, *kernel_size, *strides, pad_h, pad_w, out_h, out_w)
+    span = [dilated_span(taps, rate) for taps, rate in zip(kernel_size, dilation, strict=True)]
+    framed = padded(numbers, *span, *strides, pad_h, pad_w, out_h, out_w)
     corners = np.array([(oy * strides[0], ox * strides[1])
                         for oy in range(out_h) for ox in range(out_w)])
     return Windows(input_size, kernel_size, strides, (pad_h, pad_w), (out_h, out_w),
-                   framed[0, :, :, 0].astype(np.int64) - 1, corners)
+                   framed[0, :, :, 0].astype(np.int64) - 1, corners, dilation)
 
 
-def im2col_frames(input_size, kernel_size, strides=1, padding="valid"):
+def im2col_frames(input_size, kernel_size, strides=1, padding="valid", dilation_rate=1):
     """The index map of im2col: which pixel each entry of each row of ``cols`` copies."""
-    windows = window_layout(input_size, kernel_size, strides, padding)
-    cols = NUMBA.im2col(_pixel_numbers(windows.input_size), *windows.kernel_args())
+    windows = window_layout(input_size, kernel_size, strides, padding, dilation_rate)
+    cols = im2col(NUMBA, _pixel_numbers(windows.input_size),
+                  WindowGeometry(*windows.kernel_args()), windows.dilation)
     return Im2colFrames(windows, cols.astype(np.int64) - 1)
 
 
-def col2im_frames(input_size, kernel_size, strides=1, padding="valid", dcols=None):
+def col2im_frames(input_size, kernel_size, strides=1, padding="valid", dcols=None,
+                  dilation_rate=1):
     """col2im adding the rows of dcols (F, KH*KW) back one at a time (default: ones)."""
-    windows = window_layout(input_size, kernel_size, strides, padding)
+    windows = window_layout(input_size, kernel_size, strides, padding, dilation_rate)
     count = len(windows.corners)
     width = windows.kernel_size[0] * windows.kernel_size[1]
     dcols = np.ones((count, width), np.float32) if dcols is None \
@@ -116,8 +144,9 @@ def col2im_frames(input_size, kernel_size, strides=1, padding="valid", dcols=Non
         raise ValueError(f"col2im_frames dcols: expected shape {(count, width)} (one row per "
                          f"window, one column per kernel cell), got {dcols.shape}")
     x_shape = (1, *windows.input_size, 1)
-    sums = np.stack([NUMBA.col2im(_first_rows(dcols, frame), x_shape,
-                                  *windows.kernel_args())[0, :, :, 0]
+    geometry = WindowGeometry(*windows.kernel_args())
+    sums = np.stack([col2im(NUMBA, _first_rows(dcols, frame), x_shape, geometry,
+                            windows.dilation)[0, :, :, 0]
                      for frame in range(count)])
     return Col2imFrames(windows, dcols, sums)
 

@@ -16,6 +16,13 @@ S_h, S_w, P_h, P_w, H_out, W_out. A layer works them out once, in build, as one
 ``WindowGeometry`` whose fields are those arguments by name and in order, and calls
 ``kernel(x, *geometry)``; the kernels themselves take plain ints, which is what Numba compiles.
 
+A dilated kernel (dilation rate (R_h, R_w), an "atrous" convolution) spreads its KH x KW taps
+out: tap (ky, kx) of window (oy, ox) reads the padded pixel (S_h*oy + R_h*ky, S_w*ox + R_w*kx),
+so the window spans R_h*(KH - 1) + 1 rows (``dilated_span``) while cols keeps KH*KW*C columns.
+``im2col_dilated`` and ``col2im_dilated`` take (R_h, R_w) after the eight numbers; with
+(1, 1) they compute what im2col and col2im do, which stay the fast path (each window row one
+contiguous run).
+
 Padding is done on the fly (out-of-image pixels read as 0) instead of with ``np.pad``, which
 would copy the whole batch. The Numba kernels run one image per thread: images never share
 output rows or pixels, so the parallel scatter in col2im has no races.
@@ -30,16 +37,25 @@ import numpy as np
 from tinycnn.kernels.jit import kernel
 
 
-def conv_geometry(size, kernel, stride, padding):
+def dilated_span(taps, dilation):
+    """How many pixels a kernel of ``taps`` taps, ``dilation`` pixels apart, spans along one
+    axis: dilation * (taps - 1) + 1 (3 taps 2 apart span 5 pixels; dilation 1 spans ``taps``)."""
+    return dilation * (taps - 1) + 1
+
+
+def conv_geometry(size, kernel, stride, padding, dilation=1):
     """Output length and padding before the first pixel, along one axis.
 
     padding "valid": no padding, out = (size - kernel) // stride + 1.
     padding "same":  out = ceil(size / stride); the total padding needed is split with the
                      extra pixel after, as Keras and TensorFlow do.
     padding p (int): p pixels on both sides, out = (size + 2p - kernel) // stride + 1.
+    dilation: the step between the kernel's taps; a dilated window spans
+    ``dilated_span(kernel, dilation)`` pixels, which takes the place of kernel above.
     Returns (out, pad_before). Pixels past the input's end read as zero, so only the padding
     before needs to be known.
     """
+    kernel = dilated_span(kernel, dilation)
     if padding == "valid":
         out, pad_before = (size - kernel) // stride + 1, 0
     elif padding == "same":
@@ -50,17 +66,21 @@ def conv_geometry(size, kernel, stride, padding):
     return out, pad_before
 
 
-def window_geometry(image_shape, kernel_size, strides, padding):
+def window_geometry(image_shape, kernel_size, strides, padding, dilation_rate=(1, 1)):
     """``conv_geometry`` down the rows and across the columns of an image (H, W, ...):
-    ((out_h, pad_h), (out_w, pad_w)) for a (KH, KW) window moving by (S_h, S_w)."""
+    ((out_h, pad_h), (out_w, pad_w)) for a (KH, KW) window moving by (S_h, S_w), its taps
+    dilation_rate (R_h, R_w) apart."""
     (h, w), (kh, kw), (stride_h, stride_w) = image_shape[:2], kernel_size, strides
-    return conv_geometry(h, kh, stride_h, padding), conv_geometry(w, kw, stride_w, padding)
+    dilation_h, dilation_w = dilation_rate
+    return (conv_geometry(h, kh, stride_h, padding, dilation_h),
+            conv_geometry(w, kw, stride_w, padding, dilation_w))
 
 
 class WindowGeometry(NamedTuple):
     """Where a layer's KH x KW windows go on its input, worked out once (in the layer's build):
 
-        kh, kw               KH, KW: the window's height and width
+        kh, kw               KH, KW: the window's height and width (in taps: a dilated
+                             window spans more pixels, see ``dilated_span``)
         stride_h, stride_w   S_h, S_w: the step from one window to the next, down and across
         pad_h, pad_w         zero rows before the image's first row, zero columns before its
                              first column (more may follow the last: they read as 0 anyway)
@@ -80,11 +100,12 @@ class WindowGeometry(NamedTuple):
     out_w: int
 
     @classmethod
-    def of(cls, image_shape, kernel_size, strides, padding):
+    def of(cls, image_shape, kernel_size, strides, padding, dilation_rate=(1, 1)):
         """The windows of a (KH, KW) kernel moving by (S_h, S_w) over an image (H, W, ...),
-        padded "valid", "same" or P pixels a side (see ``conv_geometry``)."""
+        padded "valid", "same" or P pixels a side (see ``conv_geometry``), its taps
+        dilation_rate (R_h, R_w) apart (the rate itself is the dilated kernels' to take)."""
         (out_h, pad_h), (out_w, pad_w) = window_geometry(image_shape, kernel_size, strides,
-                                                         padding)
+                                                         padding, dilation_rate)
         return cls(*kernel_size, *strides, pad_h, pad_w, out_h, out_w)
 
 
@@ -169,6 +190,67 @@ def _col2im(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out
     return dx_rows.reshape((n, h, w, c))
 
 
+def im2col_dilated(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w, dilation_h,
+                   dilation_w):
+    """im2col for a kernel whose taps are dilation_h rows and dilation_w columns apart (R_h,
+    R_w). x: (N, H, W, C) -> cols: (N*H_out*W_out, KH*KW*C); the other numbers as for im2col,
+    worked out for the dilated kernel (``WindowGeometry.of(..., dilation_rate)``)."""
+    return _im2col_dilated(np.ascontiguousarray(x), kh, kw, stride_h, stride_w, pad_h, pad_w,
+                           out_h, out_w, dilation_h, dilation_w)
+
+
+def col2im_dilated(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w,
+                   dilation_h, dilation_w):
+    """Adjoint of im2col_dilated. dcols: (N*H_out*W_out, KH*KW*C) -> dx: (N, H, W, C)."""
+    return _col2im_dilated(np.ascontiguousarray(dcols), tuple(x_shape), kh, kw, stride_h,
+                           stride_w, pad_h, pad_w, out_h, out_w, dilation_h, dilation_w)
+
+
+# A dilated window's taps are not side by side, so these go tap by tap: each tap is one
+# pixel's C channels, C consecutive numbers both in x and in the row of cols. A tap that
+# falls on the padding reads 0 (im2col) or is dropped (col2im).
+
+
+@kernel
+def _im2col_dilated(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w, dilation_h,
+                    dilation_w):
+    n, h, w, c = x.shape
+    cols = np.empty((n * out_h * out_w, kh * kw * c), dtype=x.dtype)
+    for img in range(n):
+        for oy in range(out_h):
+            for ox in range(out_w):
+                cols_row = cols[(img * out_h + oy) * out_w + ox]
+                for ky in range(kh):
+                    y = oy * stride_h - pad_h + ky * dilation_h
+                    for kx in range(kw):
+                        xx = ox * stride_w - pad_w + kx * dilation_w
+                        start = (ky * kw + kx) * c
+                        inside = 0 <= y < h and 0 <= xx < w
+                        for ch in range(c):
+                            cols_row[start + ch] = x[img, y, xx, ch] if inside else 0.0
+    return cols
+
+
+@kernel
+def _col2im_dilated(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w,
+                    dilation_h, dilation_w):
+    n, h, w, c = x_shape
+    dx = np.zeros((n, h, w, c), dtype=dcols.dtype)
+    for img in range(n):
+        for oy in range(out_h):
+            for ox in range(out_w):
+                dcols_row = dcols[(img * out_h + oy) * out_w + ox]
+                for ky in range(kh):
+                    y = oy * stride_h - pad_h + ky * dilation_h
+                    for kx in range(kw):
+                        xx = ox * stride_w - pad_w + kx * dilation_w
+                        if 0 <= y < h and 0 <= xx < w:
+                            start = (ky * kw + kx) * c
+                            for ch in range(c):
+                                dx[img, y, xx, ch] += dcols_row[start + ch]
+    return dx
+
+
 def padded(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w, fill=0.0):
     """x framed by ``fill``: pad_h/pad_w pixels before, and after as many as the last window
     needs. The twins here and in pooling.py pad this way; the Numba kernels never copy."""
@@ -186,23 +268,42 @@ def at_offset(ky, kx, stride_h, stride_w, out_h, out_w):
 
 
 def im2col_reference(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
-    """NumPy twin of im2col: pad, then take one strided slice per kernel offset (ky, kx)."""
-    n, _, _, c = x.shape
-    xp = padded(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w)
-    patches = np.empty((n, out_h, out_w, kh, kw, c), dtype=x.dtype)
-    for ky in range(kh):
-        for kx in range(kw):
-            patches[:, :, :, ky, kx, :] = xp[at_offset(ky, kx, stride_h, stride_w, out_h, out_w)]
-    return patches.reshape(n * out_h * out_w, kh * kw * c)
+    """NumPy twin of im2col: im2col_dilated_reference with the taps side by side."""
+    return im2col_dilated_reference(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w,
+                                    1, 1)
 
 
 def col2im_reference(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
-    """NumPy twin of col2im: add each kernel offset's slice back, then crop the padding."""
-    n, h, w, c = x_shape
-    patches = dcols.reshape(n, out_h, out_w, kh, kw, c)
-    dxp = padded(np.zeros(x_shape, dcols.dtype), kh, kw, stride_h, stride_w, pad_h, pad_w,
-                 out_h, out_w)
+    """NumPy twin of col2im: col2im_dilated_reference with the taps side by side."""
+    return col2im_dilated_reference(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w,
+                                    out_h, out_w, 1, 1)
+
+
+def im2col_dilated_reference(x, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w,
+                             dilation_h, dilation_w):
+    """NumPy twin of im2col_dilated: pad, then take one strided slice per kernel tap (ky, kx),
+    which sits at (R_h*ky, R_w*kx) in every window."""
+    n, _, _, c = x.shape
+    span_h, span_w = dilated_span(kh, dilation_h), dilated_span(kw, dilation_w)
+    xp = padded(x, span_h, span_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w)
+    patches = np.empty((n, out_h, out_w, kh, kw, c), dtype=x.dtype)
     for ky in range(kh):
         for kx in range(kw):
-            dxp[at_offset(ky, kx, stride_h, stride_w, out_h, out_w)] += patches[:, :, :, ky, kx, :]
+            tap = at_offset(dilation_h * ky, dilation_w * kx, stride_h, stride_w, out_h, out_w)
+            patches[:, :, :, ky, kx, :] = xp[tap]
+    return patches.reshape(n * out_h * out_w, kh * kw * c)
+
+
+def col2im_dilated_reference(dcols, x_shape, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h,
+                             out_w, dilation_h, dilation_w):
+    """NumPy twin of col2im_dilated: add each tap's slice back, then crop the padding."""
+    n, h, w, c = x_shape
+    patches = dcols.reshape(n, out_h, out_w, kh, kw, c)
+    span_h, span_w = dilated_span(kh, dilation_h), dilated_span(kw, dilation_w)
+    dxp = padded(np.zeros(x_shape, dcols.dtype), span_h, span_w, stride_h, stride_w, pad_h,
+                 pad_w, out_h, out_w)
+    for ky in range(kh):
+        for kx in range(kw):
+            tap = at_offset(dilation_h * ky, dilation_w * kx, stride_h, stride_w, out_h, out_w)
+            dxp[tap] += patches[:, :, :, ky, kx, :]
     return dxp[:, pad_h : pad_h + h, pad_w : pad_w + w, :]

@@ -1,11 +1,12 @@
 """The layers, one per file. Read them in this order: base, activations, initializers, dense,
-conv2d, pooling2d, maxpool2d, averagepool2d, global_pooling, flatten, activation,
-activation_functions, leaky_relu, elu, prelu, dropout, spatial_dropout2d, batchnorm,
-layer_normalization; then the shape layers reshape, zero_padding2d, cropping2d, upsampling2d,
-rescaling and identity, and the layers with several
-inputs: merge (what they share), add, subtract, multiply, average, maximum, concatenate; then
-the augmentation layers, which change images in training only: augmentation (what they share),
-random_flip, random_translation, random_rotation, random_zoom, random_contrast.
+conv2d, conv_windows, depthwise_conv2d, separable_conv2d, conv2d_transpose, pooling2d,
+maxpool2d, averagepool2d, global_pooling, flatten, activation, activation_functions,
+leaky_relu, elu, prelu, dropout, spatial_dropout2d, batchnorm, layer_normalization; then the
+shape layers reshape, zero_padding2d, cropping2d, upsampling2d, rescaling and identity; the
+layers with several inputs: merge (what they share), add, subtract, multiply, average, maximum,
+concatenate; then the augmentation layers, which change images in training only:
+augmentation (what they share), random_flip, random_translation, random_rotation, random_zoom,
+random_contrast.
 
 ``LAYER_CLASSES`` maps class names to classes, so that a saved model can be rebuilt. Your own
 layer joins it with the ``register`` decorator (or pass ``custom_objects={"Name": Class}`` to
@@ -24,8 +25,10 @@ from tinycnn.layers.base import Layer
 from tinycnn.layers.batchnorm import BatchNormalization
 from tinycnn.layers.concatenate import Concatenate
 from tinycnn.layers.conv2d import Conv2D
+from tinycnn.layers.conv2d_transpose import Conv2DTranspose
 from tinycnn.layers.cropping2d import Cropping2D
 from tinycnn.layers.dense import Dense
+from tinycnn.layers.depthwise_conv2d import DepthwiseConv2D
 from tinycnn.layers.dropout import Dropout
 from tinycnn.layers.elu import ELU
 from tinycnn.layers.flatten import Flatten
@@ -44,6 +47,7 @@ from tinycnn.layers.random_translation import RandomTranslation
 from tinycnn.layers.random_zoom import RandomZoom
 from tinycnn.layers.rescaling import Rescaling
 from tinycnn.layers.reshape import Reshape
+from tinycnn.layers.separable_conv2d import SeparableConv2D
 from tinycnn.layers.spatial_dropout2d import SpatialDropout2D
 from tinycnn.layers.subtract import Subtract
 from tinycnn.layers.upsampling2d import UpSampling2D
@@ -65,7 +69,8 @@ for _cls in (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dr
              Reshape, ZeroPadding2D, Add, Subtract, Multiply, Average, Maximum, Concatenate,
              RandomFlip, RandomTranslation, RandomRotation, RandomZoom, RandomContrast,
              LeakyReLU, ELU, PReLU, UpSampling2D, Cropping2D, SpatialDropout2D,
-             LayerNormalization, Rescaling, Identity):
+             LayerNormalization, Rescaling, Identity, DepthwiseConv2D, SeparableConv2D,
+             Conv2DTranspose):
     register(_cls)
 
 __all__ = ["Layer", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
@@ -74,4 +79,5 @@ __all__ = ["Layer", "Activation", "AveragePooling2D", "BatchNormalization", "Con
            "Multiply", "Average", "Maximum", "Concatenate", "RandomFlip", "RandomTranslation",
            "RandomRotation", "RandomZoom", "RandomContrast", "LeakyReLU", "ELU", "PReLU",
            "UpSampling2D", "Cropping2D", "SpatialDropout2D", "LayerNormalization", "Rescaling",
-           "Identity", "LAYER_CLASSES", "register"]
+           "Identity", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose", "LAYER_CLASSES",
+           "register"]

@@ -1,9 +1,11 @@
 """Conv2D: a 2-D convolution (strictly, a cross-correlation, as in every framework).
 
 Forward, for every image n, output pixel (oy, ox) and filter f:
-    z[n, oy, ox, f] = b[f] + sum_{ky, kx, c} x_pad[n, S_h*oy + ky, S_w*ox + kx, c]
+    z[n, oy, ox, f] = b[f] + sum_{ky, kx, c} x_pad[n, S_h*oy + R_h*ky, S_w*ox + R_w*kx, c]
                                                 * W[ky, kx, c, f]
     out = activation(z)
+(R_h, R_w) is the dilation rate, (1, 1) unless given: the step between the kernel's taps
+(tinycnn/layers/conv_windows.py). Keras refuses it above 1 with strides above 1; so do we.
 im2col lays every window out as one row of ``cols``, so the whole layer is one matrix multiply:
     z = cols @ W_mat + b        with W_mat = W.reshape(KH*KW*C_in, F)
 Backward, given dout = dL/dout and dz = dout through the activation's derivative:
@@ -11,33 +13,44 @@ Backward, given dout = dL/dout and dz = dout through the activation's derivative
     dcols = dz @ W_mat.T        dx = col2im(dcols)   (adds overlapping windows back together)
 With use_bias=False there is no b (z = cols @ W_mat; params and grads hold W only). W starts
 as kernel_initializer draws it, b as bias_initializer makes it (tinycnn/layers/initializers.py).
-Output size: H_out = (H + 2P - KH) // S_h + 1 for P pixels of padding; "valid" is P = 0, "same"
-gives H_out = ceil(H / S_h) (see ``tinycnn.kernels.im2col.conv_geometry``); W_out likewise with
-S_w. The strides (S_h, S_w) are the steps between windows down the rows and across the columns.
+Output size: H_out = (H + 2P - R_h*(KH - 1) - 1) // S_h + 1 for P pixels of padding ((H + 2P -
+KH) // S_h + 1 undilated); "valid" is P = 0, "same" gives H_out = ceil(H / S_h) (see
+``tinycnn.kernels.im2col.conv_geometry``); W_out likewise with S_w and R_w. The strides
+(S_h, S_w) are the steps between windows down the rows and across the columns.
 
 Shapes:  x (N, H, W, C_in) -> out (N, H_out, W_out, F)
          W (KH, KW, C_in, F), b (F,), cols (N*H_out*W_out, KH*KW*C_in), dz (N*H_out*W_out, F)
 Where the windows go (KH, KW, S_h, S_w, the padding before the first row and column, H_out,
 W_out) is worked out once, in build: ``layer.geometry``, a ``WindowGeometry`` whose fields are
 the kernels' arguments by name and in order, so forward calls ``im2col(x, *geometry)`` and
-backward ``col2im(dcols, x_shape, *geometry)``.
+backward ``col2im(dcols, x_shape, *geometry)`` (through conv_windows.py, which adds the
+dilation rate when there is one).
 """
 
 from typing import NamedTuple
 
 import numpy as np
 
-from tinycnn.kernels.im2col import WindowGeometry
 from tinycnn.layers import initializers
 from tinycnn.layers.activations import (
     activate,
     activation_backward,
     add_bias_and_activate,
     check_activation,
+    input_to_keep,
 )
 from tinycnn.layers.base import Layer
+from tinycnn.layers.conv_windows import col2im, conv_geometry_of, im2col
 from tinycnn.layers.regularizers import penalties, penalty_config
-from tinycnn.layers.shapes import flag, padding_mode, positive_int, positive_pair, strides_or_alias
+from tinycnn.layers.shapes import (
+    channels_last,
+    dilation_pair,
+    flag,
+    padding_mode,
+    positive_int,
+    positive_pair,
+    strides_or_alias,
+)
 
 
 class Conv2DCache(NamedTuple):
@@ -46,35 +59,44 @@ class Conv2DCache(NamedTuple):
         cols      (N*H_out*W_out, KH*KW*C_in), every window as a row: dW = cols.T @ dz
         out       (N*H_out*W_out, F), after the activation, whose derivative backward reads
         x_shape   (N, H, W, C_in), the shape col2im gives dx
+        z         (N*H_out*W_out, F), before the activation: only for the activations whose
+                  derivative needs it (activations.NEEDS_INPUT), else None
     """
 
     cols: np.ndarray
     out: np.ndarray
     x_shape: tuple
+    z: np.ndarray = None
 
 
 class Conv2D(Layer):
     """Conv2D(filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
     kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-    bias_regularizer=None), as in Keras.
+    bias_regularizer=None, dilation_rate=1), as in Keras.
 
-    kernel_size and strides are an int or a pair (height, width); ``stride`` is an older name
-    for ``strides``, still accepted. padding: "valid" or "same" (any case), or a number of zero
-    pixels added on every side. The initializers: a name or an object of
+    kernel_size, strides and dilation_rate are an int or a pair (height, width); ``stride`` is
+    an older name for ``strides``, still accepted. padding: "valid" or "same" (any case), or a
+    number of zero pixels added on every side. The initializers: a name or an object of
     tinycnn.layers.initializers (``keras.initializers``); the regularizers: of
-    tinycnn.layers.regularizers (``keras.regularizers``).
+    tinycnn.layers.regularizers (``keras.regularizers``). Keras's data_format and groups take
+    their defaults only (None or "channels_last", and 1).
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None,
-                 name=None, input_shape=None, stride=None):
+                 kernel_regularizer=None, bias_regularizer=None, dilation_rate=1,
+                 data_format=None, groups=1, name=None, input_shape=None, stride=None):
         super().__init__(name=name, input_shape=input_shape)
         self.filters = positive_int(filters, "Conv2D filters")
         self.kernel_size = positive_pair(kernel_size, "Conv2D kernel_size")
         strides = strides_or_alias(strides, stride, "Conv2D", default=1)
         self.strides = positive_pair(strides, "Conv2D strides")
         self.padding = padding_mode(padding, "Conv2D padding")
+        self.dilation_rate = dilation_pair(dilation_rate, self.strides, "Conv2D")
+        channels_last(data_format, "Conv2D")
+        if groups != 1:
+            raise ValueError(f"Conv2D groups: only groups=1 is supported (a grouped convolution "
+                             f"is not implemented), got {groups!r}")
         self.activation = check_activation(activation, "Conv2D")
         self.use_bias = flag(use_bias, "Conv2D use_bias")
         self.kernel_initializer = initializers.get(kernel_initializer,
@@ -83,26 +105,15 @@ class Conv2D(Layer):
         self.regularizers = penalties(kernel_regularizer, bias_regularizer, "Conv2D")
         self.geometry = None  # a WindowGeometry, once build knows the input's size
 
-    def _window_geometry(self, input_shape):
-        """The WindowGeometry of this layer's kernel on an input (H, W, C_in)."""
-        return WindowGeometry.of(input_shape, self.kernel_size, self.strides, self.padding)
-
     def compute_output_shape(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(f"{self}: expects images (H, W, C), got input shape {input_shape}")
-        geometry = self._window_geometry(input_shape)
-        if geometry.out_h < 1 or geometry.out_w < 1:
-            raise ValueError(
-                f"{self}: kernel {self.kernel_size} with padding {self.padding!r} and strides "
-                f"{self.strides} is larger than the padded input {input_shape[:2]}"
-            )
+        geometry = conv_geometry_of(self, input_shape)
         return (geometry.out_h, geometry.out_w, self.filters)
 
     def build(self, input_shape, rng=None, dtype=np.float32):
         """Create W (and b, if use_bias), and work out where the windows go, once:
         ``self.geometry``."""
         super().build(input_shape, rng, dtype)
-        self.geometry = self._window_geometry(self.input_shape)
+        self.geometry = conv_geometry_of(self, self.input_shape)
         return self
 
     def _create_params(self, input_shape, rng, dtype):
@@ -116,22 +127,23 @@ class Conv2D(Layer):
         """x: (N, H, W, C_in) -> out: (N, H_out, W_out, F)."""
         self._check_input(x)
         geometry, W = self.geometry, self.params["W"]
-        cols = self.kernels.im2col(x, *geometry)
+        cols = im2col(self.kernels, x, geometry, self.dilation_rate)
         z = cols @ W.reshape(-1, self.filters)
         if self.use_bias:
             out = add_bias_and_activate(z, self.params["b"], self.activation, self.kernels)
         else:
             out = activate(z, self.activation)
-        self._cache = Conv2DCache(cols=cols, out=out, x_shape=x.shape)
+        self._cache = Conv2DCache(cols=cols, out=out, x_shape=x.shape,
+                                  z=input_to_keep(z, self.activation))
         return out.reshape(len(x), geometry.out_h, geometry.out_w, self.filters)
 
     def backward(self, dout):
         """dout: (N, H_out, W_out, F) -> dx: (N, H, W, C_in); fills grads "W" (KH, KW, C_in, F)
         and "b" (F,) (if use_bias)."""
-        out = self._cached().out
-        dout = dout.reshape(out.shape)
+        cache = self._cached()
+        dout = dout.reshape(cache.out.shape)
         return self.backward_from_preactivation(
-            activation_backward(dout, out, self.activation, self.kernels)
+            activation_backward(dout, cache.out, self.activation, self.kernels, z=cache.z)
         )
 
     def backward_from_preactivation(self, dz):
@@ -144,18 +156,23 @@ class Conv2D(Layer):
         if not self.needs_input_grad:
             return None
         dcols = dz @ W.reshape(-1, self.filters).T
-        return self.kernels.col2im(dcols, cache.x_shape, *self.geometry)
+        return col2im(self.kernels, dcols, cache.x_shape, self.geometry, self.dilation_rate)
 
     def get_config(self):
-        return {"name": self.name, "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding,
-                "activation": self.activation, "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                **penalty_config(self.regularizers)}
+        config = {"name": self.name, "filters": self.filters,
+                  "kernel_size": list(self.kernel_size), "strides": list(self.strides),
+                  "padding": self.padding, "activation": self.activation,
+                  "use_bias": self.use_bias,
+                  "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                  "bias_initializer": initializers.serialize(self.bias_initializer),
+                  **penalty_config(self.regularizers)}
+        if self.dilation_rate != (1, 1):  # only then: other models' files stay as they were
+            config["dilation_rate"] = list(self.dilation_rate)
+        return config
 
     def __repr__(self):
+        dilated = "" if self.dilation_rate == (1, 1) else f", dilation_rate={self.dilation_rate}"
         return (f"Conv2D(name={self.name!r}, filters={self.filters}, "
                 f"kernel_size={self.kernel_size}, strides={self.strides}, "
-                f"padding={self.padding!r}, activation={self.activation!r}"
+                f"padding={self.padding!r}{dilated}, activation={self.activation!r}"
                 f"{'' if self.use_bias else ', use_bias=False'})")

@@ -50,3 +50,23 @@ def flag(value, what):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{what}: expected True or False, got {value!r}")
     return bool(value)
+
+
+def channels_last(data_format, what):
+    """Keras's data_format: None or "channels_last" (tinycnn's images are (N, H, W, C));
+    "channels_first", or anything else, is refused by name."""
+    if data_format is None or data_format == "channels_last":
+        return "channels_last"
+    raise ValueError(f"{what} data_format: tinycnn's layers take channels-last images "
+                     f"(N, H, W, C) only: expected None or 'channels_last', got {data_format!r}")
+
+
+def dilation_pair(dilation_rate, strides, what, with_strides=False):
+    """A dilation rate (an int or a pair) as a pair of positive ints. Keras's Conv2D and
+    Conv2DTranspose refuse strides > 1 together with dilation_rate > 1, and so does this unless
+    ``with_strides`` (DepthwiseConv2D and SeparableConv2D take both, as Keras's do)."""
+    pair = positive_pair(dilation_rate, f"{what} dilation_rate")
+    if not with_strides and max(pair) > 1 and max(strides) > 1:
+        raise ValueError(f"{what}: strides > 1 together with dilation_rate > 1 is not supported "
+                         f"(as in Keras), got strides={strides} and dilation_rate={pair}")
+    return pair

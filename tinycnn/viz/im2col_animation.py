@@ -2,7 +2,8 @@
 
     im2col    the window walks over the (padded) input; each stop becomes one row of cols.
               Every pixel keeps its colour, so you see it copied into every row that holds it
-              (padding is grey: it reads 0).
+              (padding is grey: it reads 0). A dilated window (dilation_rate above 1) is
+              drawn as a dashed outline over its span, with each cell it reads outlined.
     col2im    the rows of dcols go back, one a frame, each onto the pixels its window covers;
               where windows overlap a pixel collects one value per window, and they add up
               (with dcols all ones the last picture counts the windows over each pixel).
@@ -14,7 +15,8 @@ it with ``HTML(anim.to_jshtml())``); each ``animate_*`` writes a GIF and/or the 
 as the training animation's (viz/_output.py) and returns the paths, ``{"gif": Path, "html": Path}``.
 
 Shapes: input_size (H, W); image (H, W); dcols (F, KH*KW); dout (F,), F = H_out * W_out, one
-frame per window. Keep them small (up to about 8x8): every cell is labelled.
+frame per window. Keep them small (up to about 8x8): every cell is labelled. im2col and col2im
+take dilation_rate (an int or a pair), as Conv2D does.
 """
 
 import matplotlib.pyplot as plt
@@ -33,31 +35,32 @@ WINNER = "gold"
 
 
 def make_im2col_animation(input_size=(5, 5), kernel_size=3, strides=1, padding="valid",
-                          fps=1.0):
+                          fps=1.0, dilation_rate=1):
     """im2col on an (H, W) input: one frame per window, the window and the row it becomes."""
-    return _im2col_animation(im2col_frames(input_size, kernel_size, strides, padding), fps)[1]
+    frames = im2col_frames(input_size, kernel_size, strides, padding, dilation_rate)
+    return _im2col_animation(frames, fps)[1]
 
 
 def animate_im2col(input_size=(5, 5), kernel_size=3, strides=1, padding="valid",
-                   gif_path=None, html_path=None, fps=1.0):
+                   gif_path=None, html_path=None, fps=1.0, dilation_rate=1):
     """Write the im2col animation (one frame per window) as a GIF and/or an HTML player."""
-    frames = im2col_frames(input_size, kernel_size, strides, padding)
+    frames = im2col_frames(input_size, kernel_size, strides, padding, dilation_rate)
     fig, anim = _im2col_animation(frames, fps)
     return save_animation(anim, fig, gif_path, html_path, fps=fps, title="im2col")
 
 
 def make_col2im_animation(input_size=(5, 5), kernel_size=3, strides=1, padding="valid",
-                          dcols=None, fps=1.0):
+                          dcols=None, fps=1.0, dilation_rate=1):
     """col2im on an (H, W) input: one frame per row of dcols (default ones) added back."""
-    frames = col2im_frames(input_size, kernel_size, strides, padding, dcols)
+    frames = col2im_frames(input_size, kernel_size, strides, padding, dcols, dilation_rate)
     return _col2im_animation(frames, fps)[1]
 
 
 def animate_col2im(input_size=(5, 5), kernel_size=3, strides=1, padding="valid", dcols=None,
-                   gif_path=None, html_path=None, fps=1.0):
+                   gif_path=None, html_path=None, fps=1.0, dilation_rate=1):
     """Write the col2im animation (one frame per row) as a GIF and/or an HTML player."""
-    fig, anim = _col2im_animation(
-        col2im_frames(input_size, kernel_size, strides, padding, dcols), fps)
+    frames = col2im_frames(input_size, kernel_size, strides, padding, dcols, dilation_rate)
+    fig, anim = _col2im_animation(frames, fps)
     return save_animation(anim, fig, gif_path, html_path, fps=fps, title="col2im")
 
 
@@ -109,6 +112,7 @@ class _Grid:
         self.ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
         self.outline = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=FOCUS, linewidth=3)
         self.ax.add_patch(self.outline)
+        self.cell_outlines = []  # one per cell of a dilated window, made on first use
 
     def show(self, colors, labels, title):
         """colors (rows, cols, 4) RGBA, labels (rows, cols) text."""
@@ -119,6 +123,20 @@ class _Grid:
 
     def outline_at(self, top, left, height=1, width=1):
         self.outline.set_bounds(left - 0.5, top - 0.5, width, height)
+
+    def outline_window(self, windows, frame):
+        """Outline window ``frame`` of ``windows`` (drawn on the padded input). A dilated
+        window gets a thin dashed outline over its span, and each cell it reads its own."""
+        self.outline_at(*windows.corners[frame], *windows.span)
+        if windows.dilation == (1, 1):
+            return
+        self.outline.set(linestyle="--", linewidth=1.2)
+        taps = windows.taps(frame)
+        while len(self.cell_outlines) < len(taps):
+            self.cell_outlines.append(self.ax.add_patch(Rectangle(
+                (-0.5, -0.5), 1, 1, fill=False, edgecolor=FOCUS, linewidth=2.5)))
+        for outline, (row, col) in zip(self.cell_outlines, taps, strict=True):
+            outline.set_bounds(col - 0.5, row - 0.5, 1, 1)
 
 
 def _two_grids(left_shape, right_shape, title_lines=2):
@@ -176,16 +194,17 @@ def _im2col_animation(frames, fps):
     left.show(_pixel_colors(index, pixels), _labels(index),
               f"input {windows.input_size[0]}x{windows.input_size[1]}, padded")
     title = fig.suptitle("")
+    dilated = "" if windows.dilation == (1, 1) else f", dilation {windows.dilation}"
 
     def draw(frame):
-        left.outline_at(*windows.corners[frame], kh, kw)
+        left.outline_window(windows, frame)
         written = np.arange(len(rows))[:, np.newaxis] <= frame  # (F, 1): the rows so far
         colors = _pixel_colors(rows, pixels)
         colors[~written[:, 0]] = EMPTY
         right.show(colors, np.where(written, _labels(rows), ""), f"cols: {len(rows)} rows")
         right.outline_at(frame, 0, 1, kh * kw)
-        title.set_text(f"im2col, kernel {kh}x{kw}, strides {windows.strides}, padding "
-                       f"{windows.pads}\nwindow {frame} becomes row {frame} of cols")
+        title.set_text(f"im2col, kernel {kh}x{kw}{dilated}, strides {windows.strides}, "
+                       f"padding {windows.pads}\nwindow {frame} becomes row {frame} of cols")
 
     return _animation(fig, draw, len(rows), fps)
 
@@ -211,7 +230,7 @@ def _col2im_animation(frames, fps):
         colors = _value_colors(picture, top_value)
         colors[framed < 0] = PADDING_GREY
         right.show(colors, np.where(framed < 0, "", _short(picture)), "dx (grey: padding)")
-        right.outline_at(*windows.corners[frame], kh, kw)
+        right.outline_window(windows, frame)
         title.set_text(f"col2im: row {frame} goes back onto window {frame}\nwhere windows "
                        "overlap, the values add up")
 
