@@ -165,7 +165,10 @@ def test_a_missing_entry_is_caught(tmp_path):
     (copy / "mkdocs.yml").write_text(config.replace("paths: [.]", f"paths: [{ROOT}]"),
                                      encoding="utf-8")
     page = copy / "docs" / "reference" / "metrics.md"
-    page.write_text(page.read_text(encoding="utf-8") + "    options:\n      members: [accuracy]\n",
+    text = page.read_text(encoding="utf-8")
+    assert "::: tinycnn.metrics\n" in text
+    page.write_text(text.replace("::: tinycnn.metrics\n",
+                                 "::: tinycnn.metrics\n    options:\n      members: [accuracy]\n"),
                     encoding="utf-8")
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     subprocess.run([sys.executable, "-m", "mkdocs", "build", "--no-strict", "--site-dir",

@@ -509,8 +509,6 @@ def test_a_frozen_layer_stays_frozen_in_the_checkup_and_in_a_saved_file(tmp_path
     ({"shuffle": "batch"}, "fit shuffle: expected True or False"),
     ({"validation_data": (np.zeros((2, 6, 6, 1), np.float32), np.zeros(2, int), np.ones(2))},
      "validation_data: expected a pair"),
-    ({"sample_weight": np.ones(40)}, "sample_weight"),
-    ({"class_weight": {0: 1.0}}, "class_weight"),
 ])
 def test_fit_arguments_tinycnn_does_not_take_are_refused_by_name(arguments, match):
     x, y = data()

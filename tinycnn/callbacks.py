@@ -18,11 +18,25 @@ A callback reaches the model as ``self.model``, fit's settings as ``self.params`
 (evaluation: ``stop_evaluating``, prediction: ``stop_predicting``). Epochs and batches are
 counted from 0, as Keras does. A callback that defines a moment tinycnn never calls is an
 error at the start, not a method that silently never runs.
+
+Here: History, ProgbarLogger (what verbose=1 and 2 show), EarlyStopping, ModelCheckpoint,
+BackupAndRestore, LearningRateScheduler, ReduceLROnPlateau, CSVLogger, TerminateOnNaN and
+LambdaCallback, as Keras's; TensorBoard is refused, with what to use instead.
 """
 
 import csv
+import glob
+import io
+import json
+import os
+import time
 
 import numpy as np
+from tqdm.auto import tqdm
+
+from tinycnn.layers.shapes import flag
+from tinycnn.network import NestedNetwork
+from tinycnn.saving.writer import write_atomically
 
 MOMENTS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
            "on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
@@ -97,8 +111,12 @@ class CallbackList:
     """The callbacks of one fit, evaluate or predict call: ``callbacks.on_epoch_end(epoch,
     logs)`` calls every callback's on_epoch_end in order, and so for every moment."""
 
-    def __init__(self, callbacks, model, **params):
+    def __init__(self, callbacks, model, add_progbar=False, **params):
         self.callbacks = list(callbacks or [])
+        # As Keras: fit, evaluate and predict show progress with a ProgbarLogger (last) when
+        # verbose, unless one was given.
+        if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in self.callbacks):
+            self.callbacks.append(ProgbarLogger())
         for callback in self.callbacks:
             _check_callback(callback)
             callback.set_model(model)
@@ -148,6 +166,97 @@ class History(Callback):
             self.history.setdefault(name, []).append(value)
 
 
+class ProgbarLogger(Callback):
+    """What fit, evaluate and predict show, from ``params["verbose"]``: with 1, a progress bar
+    (tqdm) for each epoch, with the running logs, and one for evaluate and predict; with 2,
+    one line per epoch ("Epoch 2/5 - 3s - loss: 0.3100 - accuracy: 0.9000"). evaluate prints
+    its results after its bar, or alone with 2. As Keras's, it takes no arguments, and fit,
+    evaluate and predict add one (last) when verbose is not 0, unless given one."""
+
+    def __init__(self):
+        super().__init__()
+        self.bar, self._in_fit, self._started = None, False, None
+
+    def _open(self, desc, **options):
+        self._close()
+        if self.params.get("verbose") == 1:
+            self.bar = tqdm(total=self.params.get("steps"), desc=desc, unit="batch", **options)
+
+    def _advance(self, batch, logs=None):
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        if logs is not None and batch % 20 == 0:  # refreshing the numbers every batch costs
+            self.bar.set_postfix(_postfix(logs), refresh=False)
+
+    def _close(self, logs=None):
+        if self.bar is not None:
+            if logs is not None:
+                self.bar.set_postfix(_postfix(logs), refresh=True)
+            self.bar.close()
+        self.bar = None
+
+    def on_train_begin(self, logs=None):
+        self._in_fit = True  # the validation's test moments show nothing
+
+    def on_train_end(self, logs=None):
+        self._close()  # a bar left open by Ctrl-C
+        self._in_fit = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+        self._open(f"Epoch {epoch + 1}/{self.params['epochs']}", dynamic_ncols=True)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._advance(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._close(logs)
+        if self.params.get("verbose") == 2:
+            print(f"Epoch {epoch + 1}/{self.params['epochs']} - "
+                  f"{time.perf_counter() - self._started:.0f}s - {format_logs(logs)}")
+
+    def on_test_begin(self, logs=None):
+        if not self._in_fit:
+            self._open("Evaluate")
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self._in_fit:
+            self._advance(batch)
+
+    def on_test_end(self, logs=None):
+        if not self._in_fit:
+            self._close()
+            if self.params.get("verbose"):
+                print(format_logs(logs))
+
+    def on_predict_begin(self, logs=None):
+        self._open("Predict")
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._advance(batch)
+
+    def on_predict_end(self, logs=None):
+        self._close()
+
+
+def format_logs(logs):
+    """{"loss": 0.31, "accuracy": 0.9} -> "loss: 0.3100 - accuracy: 0.9000", as Keras prints."""
+    return " - ".join(f"{name}: {_number(value)}" for name, value in logs.items())
+
+
+def _postfix(logs):
+    return {name: _number(value) for name, value in logs.items()}
+
+
+def _number(value):
+    """A logged value as Keras shows it: 4 decimals (a metric with several thresholds gives an
+    array: each to 4 decimals)."""
+    if np.ndim(value):
+        return "[" + ", ".join(f"{v:.4f}" for v in np.ravel(value)) + "]"
+    return f"{value:.4f}"
+
+
 class _Monitor:
     """Tracks the best value of one logged quantity ("val_loss", "accuracy", ...)."""
 
@@ -159,10 +268,17 @@ class _Monitor:
         self.monitor, self.mode, self.min_delta = monitor, mode, abs(min_delta)
         self.best = best  # None: the first value is an improvement
 
-    def value(self, logs):
-        if self.monitor not in (logs or {}):
+    def value(self, logs, model):
+        """The monitored value in this epoch's ``logs``; None on an epoch that fit did not
+        validate (validation_freq), when the monitor is a val_ quantity: as Keras, that epoch
+        is skipped. Anything else missing is an error."""
+        logs = logs or {}
+        if self.monitor not in logs:
+            if self.monitor.startswith("val_") and model.validates \
+                    and not any(name.startswith("val_") for name in logs):
+                return None
             raise KeyError(
-                f"monitor {self.monitor!r} is not logged; available: {sorted(logs or {})} "
+                f"monitor {self.monitor!r} is not logged; available: {sorted(logs)} "
                 "(val_* quantities need validation_split or validation_data)"
             )
         return logs[self.monitor]
@@ -201,8 +317,8 @@ class EarlyStopping(Callback):
         self._monitor.best = None
 
     def on_epoch_end(self, epoch, logs=None):
-        value = self._monitor.value(logs)
-        if epoch < self.start_from_epoch:
+        value = self._monitor.value(logs, self.model)
+        if value is None or epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights, self.best_epoch = self.model.get_weights(), epoch
@@ -246,11 +362,16 @@ class ModelCheckpoint(Callback):
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self._monitor = _Monitor(monitor, mode, best=initial_value_threshold)
 
+    def on_train_begin(self, logs=None):
+        self.model.check_saveable("ModelCheckpoint")  # before training, not after an epoch
+
     def on_epoch_end(self, epoch, logs=None):
         # As Keras: the best value so far is kept across fit calls, not reset.
         path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
         if self.save_best_only:
-            value = self._monitor.value(logs)
+            value = self._monitor.value(logs, self.model)
+            if value is None:  # an epoch without validation: nothing to compare
+                return
             if not self._monitor.improved(value):
                 if self.verbose > 0:
                     print(f"Epoch {epoch + 1}: {self._monitor.monitor} did not improve from "
@@ -311,7 +432,9 @@ class ReduceLROnPlateau(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs["learning_rate"] = float(self.model.optimizer.learning_rate)
-        value = self._monitor.value(logs)
+        value = self._monitor.value(logs, self.model)
+        if value is None:
+            return
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
@@ -331,27 +454,45 @@ class ReduceLROnPlateau(Callback):
 
 
 class CSVLogger(Callback):
-    """Write one row per epoch (epoch, then every logged value) to a CSV file as training goes."""
+    """Write one row per epoch (epoch, then every logged value, by name) to a CSV file as
+    training goes, values apart by ``separator``; ``append`` adds to the file instead of
+    starting it again (no second header). A value first logged after the first epoch (val_*
+    with validation_freq=2) widens the header: the file is written again, whole."""
 
-    def __init__(self, filename, append=False):
+    def __init__(self, filename, separator=",", append=False):
         super().__init__()
-        self.filename, self.append = str(filename), append
-        self._keys = None
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"CSVLogger separator: expected one character, got {separator!r}")
+        self.filename, self.separator, self.append = str(filename), separator, append
+        self._keys, self._rows, self._before = None, [], ""
 
     def on_train_begin(self, logs=None):
-        self._keys = None
-        if not self.append:
+        self._keys, self._rows, self._before = None, [], ""
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename, newline="") as f:
+                self._before = f.read()  # kept, ahead of this run's rows
+        else:
             open(self.filename, "w").close()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        with open(self.filename, "a", newline="") as f:
-            writer = csv.writer(f)
-            if self._keys is None:
-                self._keys = sorted(logs)
-                if f.tell() == 0:
-                    writer.writerow(["epoch", *self._keys])
-            writer.writerow([epoch, *(logs.get(k, "") for k in self._keys)])
+        self._rows.append([epoch, dict(logs)])  # as it is now: later callbacks may add
+        if self._keys is not None and set(logs) <= set(self._keys):
+            with open(self.filename, "a", newline="") as f:
+                self._write([self._rows[-1]], f)
+            return
+        self._keys = sorted({*(self._keys or []), *logs})
+        text = io.StringIO()
+        text.write(self._before)
+        if not self._before:
+            csv.writer(text, delimiter=self.separator).writerow(["epoch", *self._keys])
+        self._write(self._rows, text)
+        write_atomically(self.filename, lambda f: f.write(text.getvalue().encode()))
+
+    def _write(self, rows, f):
+        writer = csv.writer(f, delimiter=self.separator)
+        for epoch, logs in rows:
+            writer.writerow([epoch, *(logs.get(key, "") for key in self._keys)])
 
 
 class TerminateOnNaN(Callback):
@@ -363,3 +504,133 @@ class TerminateOnNaN(Callback):
         if loss is not None and not np.isfinite(loss):
             print(f"Batch {batch}: invalid loss {loss}, terminating training")
             self.model.stop_training = True
+
+
+class LambdaCallback(Callback):
+    """A callback made of functions, as Keras's: LambdaCallback(on_epoch_end=lambda epoch,
+    logs: print(epoch, logs["loss"])). Each function takes what its moment takes:
+    on_epoch_begin and on_epoch_end (epoch, logs); on_train_batch_begin, on_train_batch_end,
+    on_batch_begin and on_batch_end (batch, logs); on_train_begin and on_train_end (logs).
+    Any other moment by its name (on_test_end=...); a name that is no moment is an error."""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
+                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None,
+                 **moments):
+        super().__init__()
+        moments.update(on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
+                       on_train_begin=on_train_begin, on_train_end=on_train_end,
+                       on_train_batch_begin=on_train_batch_begin,
+                       on_train_batch_end=on_train_batch_end)
+        for name, function in moments.items():
+            if name not in MOMENTS:
+                raise TypeError(f"LambdaCallback: {name} is not a moment tinycnn (or Keras) "
+                                f"calls; the moments are: {', '.join(MOMENTS)}")
+            if function is not None and not callable(function):
+                raise TypeError(f"LambdaCallback {name}: expected a function, got {function!r}")
+            if function is not None:
+                setattr(self, name, function)  # this object's moment, in place of the class's
+
+
+class BackupAndRestore(Callback):
+    """Keep the training resumable: at the end of every epoch the model is saved to
+    ``backup_dir``; when fit is called again with this callback after an interruption (an
+    error, a crash, Ctrl-C), it puts the model back as it was at the end of the last finished
+    epoch (weights, state, optimizer state and step count, the training stream) and fit goes
+    on from the next epoch, so the run ends as an uninterrupted one would, bit for bit. A fit
+    that finishes (or is stopped by a callback) deletes the backup, unless
+    ``delete_checkpoint=False``.
+
+    The backup is the model file (model.save) and training_metadata.json: the epoch to go on
+    from, the file, and the state of the stream fit draws from (the model's own, or
+    default_rng(seed) with fit(seed=...)). Each is written all or nothing, the metadata last,
+    so a crash while backing up leaves the previous backup whole: which is what Keras's
+    double_checkpoint is for. With steps_per_epoch shorter than a pass over the data, the
+    resumed run starts a new pass (as Keras's), so it is not the uninterrupted run's.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("BackupAndRestore: backup_dir is empty")
+        if save_freq != "epoch":
+            raise ValueError(f"BackupAndRestore save_freq={save_freq!r}: tinycnn backs up at "
+                             "the end of epochs only (save_freq='epoch')")
+        if double_checkpoint:
+            raise ValueError("BackupAndRestore double_checkpoint=True: not needed in tinycnn, "
+                             "whose backups are written all or nothing (the last is whole)")
+        self.backup_dir = os.fspath(backup_dir)
+        self.delete_checkpoint = flag(delete_checkpoint, "BackupAndRestore delete_checkpoint")
+        self._metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
+        self._next_epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self.model.check_saveable("BackupAndRestore")
+        self._next_epoch = 0
+        if os.path.exists(self._metadata_path):
+            with open(self._metadata_path) as f:
+                self._restore(json.load(f))
+
+    def _restore(self, metadata):
+        from tinycnn.model import load_model  # model.py imports this module
+
+        path = os.path.join(self.backup_dir, metadata["model_file"])
+        saved = load_model(path, custom_objects=_layer_classes(self.model))
+        model, optimizer = self.model, self.model.optimizer
+        model.load_weights(path)
+        optimizer.state = {slot: {key: value.copy() for key, value in values.items()}
+                           for slot, values in saved.optimizer.state.items()}
+        optimizer.iterations = saved.optimizer.iterations
+        if optimizer.schedule is None:  # a callback may have changed it (ReduceLROnPlateau)
+            optimizer.learning_rate = saved.optimizer.learning_rate
+        model.training_rng.bit_generator.state = saved.training_rng.bit_generator.state
+        model.fit_rng.bit_generator.state = metadata["fit_rng"]
+        model.epochs_trained = saved.epochs_trained
+        # fit starts from this epoch instead of its initial_epoch (Keras's _initial_epoch)
+        model._initial_epoch = self._next_epoch = metadata["epoch"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._next_epoch = epoch + 1
+        os.makedirs(self.backup_dir, exist_ok=True)
+        name = f"epoch-{epoch + 1}.npz"
+        self.model.save(os.path.join(self.backup_dir, name))
+        metadata = {"epoch": epoch + 1, "model_file": name,
+                    "fit_rng": self.model.fit_rng.bit_generator.state}
+        write_atomically(self._metadata_path, lambda f: f.write(json.dumps(metadata).encode()))
+        for old in self._model_files():
+            if os.path.basename(old) != name:
+                os.remove(old)
+
+    def on_train_end(self, logs=None):
+        # Ctrl-C ends fit early with on_train_end too: then the backup stays, to resume from.
+        finished = self.model.stop_training or self._next_epoch >= self.params["epochs"]
+        if self.delete_checkpoint and finished and os.path.isdir(self.backup_dir):
+            for path in [self._metadata_path, *self._model_files()]:
+                if os.path.exists(path):
+                    os.remove(path)
+            if not os.listdir(self.backup_dir):
+                os.rmdir(self.backup_dir)
+
+    def _model_files(self):
+        return glob.glob(os.path.join(glob.escape(self.backup_dir), "epoch-*.npz"))
+
+
+def _layer_classes(network):
+    """{class name: class} of every layer in ``network``, nested models' layers too: what
+    load_model needs to rebuild a model with layers of the user's own."""
+    classes = {}
+    for layer in network.layers:
+        classes[type(layer).__name__] = type(layer)
+        if isinstance(layer, NestedNetwork):
+            classes.update(_layer_classes(layer.network))
+    return classes
+
+
+class TensorBoard(Callback):
+    """Not in tinycnn, which writes no TensorBoard event files: see the error it raises."""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError(
+            "TensorBoard: tinycnn has no TensorBoard (it writes no event files). To keep "
+            "every epoch's logs, pass CSVLogger('training.csv') to fit; to draw them, "
+            "tinycnn.viz.plot_history(history), with history = model.fit(...)")

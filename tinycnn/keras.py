@@ -17,6 +17,7 @@ from tinycnn import callbacks as _callbacks
 from tinycnn import images as _images
 from tinycnn import layers as _layers
 from tinycnn import losses as _losses
+from tinycnn import metrics as _metrics
 from tinycnn import optimizers as _optimizers
 from tinycnn import random as _random
 from tinycnn import schedules as _schedules
@@ -152,8 +153,16 @@ callbacks = _Namespace(
     EarlyStopping=_callbacks.EarlyStopping, ModelCheckpoint=_callbacks.ModelCheckpoint,
     CSVLogger=_callbacks.CSVLogger, TerminateOnNaN=_callbacks.TerminateOnNaN,
     LearningRateScheduler=_callbacks.LearningRateScheduler,
-    ReduceLROnPlateau=_callbacks.ReduceLROnPlateau,
+    ReduceLROnPlateau=_callbacks.ReduceLROnPlateau, LambdaCallback=_callbacks.LambdaCallback,
+    BackupAndRestore=_callbacks.BackupAndRestore, ProgbarLogger=_callbacks.ProgbarLogger,
+    TensorBoard=_callbacks.TensorBoard,
 )
+metrics = _Namespace("keras.metrics", **{
+    name: getattr(_metrics, name) for name in (
+        "Metric", "Mean", "MeanMetricWrapper", "Accuracy", "SparseCategoricalAccuracy",
+        "CategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+        "Precision", "Recall", "AUC", "sparse_categorical_accuracy", "categorical_accuracy",
+        "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get")})
 optimizers = _Namespace(
     "keras.optimizers", Adam=_optimizers.Adam, SGD=_optimizers.SGD,
     RMSprop=_optimizers.RMSprop, Adagrad=_optimizers.Adagrad, Adamax=_optimizers.Adamax,
@@ -210,11 +219,12 @@ activations = _Namespace("keras.activations", **{
 # `from tinycnn.keras.layers import Dense` (as `from tensorflow.keras.layers import Dense`)
 # finds these groups as if they were submodules.
 for _group in ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets",
-               "initializers", "backend", "regularizers", "activations"):
+               "initializers", "backend", "regularizers", "activations", "metrics"):
     sys.modules[f"{__name__}.{_group}"] = globals()[_group]
 sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 
 __version__ = _version  # tinycnn's: print(keras.__version__) says which library this is
 
 __all__ = ["Sequential", "Model", "Input", "layers", "models", "callbacks", "optimizers", "losses",
-           "utils", "datasets", "initializers", "backend", "regularizers", "activations"]
+           "utils", "datasets", "initializers", "backend", "regularizers", "activations",
+           "metrics"]

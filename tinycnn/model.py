@@ -9,7 +9,8 @@ One training step on a batch (x, y) (``train_step``):
     dout  = layer_1.backward(... layer_L.backward(dz))     each layer fills layer.grads
     optimizer.step(params, grads)       e.g. Adam moves every trainable parameter
 ``fit`` (the loop in training.py) repeats this over shuffled batches for some epochs;
-``evaluate`` and ``predict`` only run the forward pass (training=False). Batches of more than
+``evaluate`` and ``predict`` only run the forward pass (training=False); ``train_on_batch``,
+``test_on_batch`` and ``predict_on_batch`` do it for one batch. Batches of more than
 32 images run in pieces of 32 (the gradients added up before the optimizer step), which keeps
 every layer's arrays in cache, unless a layer mixes the images of a batch (BatchNorm).
 Shapes: x (N, H, W, C) float32, y (N,) class ids, z and probs (N, K).
@@ -21,8 +22,8 @@ from tinycnn import graph, parallel, saving, training
 from tinycnn.callbacks import CallbackList
 from tinycnn.layers.activations import softmax
 from tinycnn.layers.shapes import flag, positive_int
-from tinycnn.losses import get_loss
-from tinycnn.metrics import check_metrics
+from tinycnn.losses import get_loss, log_softmax
+from tinycnn.metrics import ACCURACY_NAMES, check_metrics
 from tinycnn.network import NestedNetwork, Network
 from tinycnn.optimizers import get_optimizer
 from tinycnn.validation import check_images, check_labels, check_not_single_image
@@ -44,7 +45,10 @@ class Model(Network):
     ``model.workers`` (default: one per core) is the number of threads that predict on pieces
     of a batch at once (tinycnn/parallel.py); the numbers do not depend on it.
     ``model.epochs_trained`` counts the epochs every fit has finished (saved with the model):
-    to resume a saved run, ``fit(..., initial_epoch=model.epochs_trained, epochs=...)``.
+    to resume a saved run, ``fit(..., initial_epoch=model.epochs_trained, epochs=...)``, or let
+    callbacks.BackupAndRestore do it. While fit runs, its callbacks find ``model.history``,
+    ``model.stop_training``, ``model.fit_rng`` (the generator fit draws from) and
+    ``model.validates`` (whether it has validation data).
     """
 
     def __init__(self, inputs=None, outputs=None, name="functional", seed=None, dtype=None,
@@ -64,7 +68,9 @@ class Model(Network):
 
     def _start_training_state(self):
         self.loss, self.optimizer, self.metrics = None, None, []
+        self.weighted_metrics, self.metric_objects, self.weighted_metric_objects = [], [], []
         self.stop_training, self.history = False, None
+        self.fit_rng, self.validates, self._initial_epoch = None, False, None
         self.stop_evaluating = self.stop_predicting = False
         self.epochs_trained = 0
         self.workers = parallel.default_workers()
@@ -94,16 +100,34 @@ class Model(Network):
         return self
 
     # ---- compile -------------------------------------------------------------------------
-    def compile(self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=None):
+    def compile(self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=None,
+                weighted_metrics=None):
         """Choose the optimizer, the loss and the metrics to train with (Keras's argument
-        order). Metrics are logged under the names given: ["acc"] logs "acc"."""
+        order). ``metrics``: names ("accuracy", "top_k_categorical_accuracy", ...), metric
+        objects (tinycnn.metrics.Precision(), ...) or functions f(y_true, y_pred), each logged
+        under its name: ["acc"] logs "acc". ``weighted_metrics``: the same, counting each
+        example by its sample weight (fit's sample_weight or class_weight)."""
         loss = get_loss(loss)
-        self.metrics = check_metrics(metrics, sparse=getattr(loss, "sparse", True))
+        sparse = getattr(loss, "sparse", True)
+        metric_objects = check_metrics(metrics, sparse)
+        weighted_metric_objects = check_metrics(weighted_metrics, sparse, "weighted_metrics")
+        self.metrics, self.weighted_metrics = list(metrics or []), list(weighted_metrics or [])
+        self.metric_objects, self.weighted_metric_objects = (metric_objects,
+                                                             weighted_metric_objects)
         self.loss = loss
         self.optimizer = get_optimizer(optimizer)
         self.optimizer.kernels = self.kernels
         self._check_output("compile")
         return self
+
+    @property
+    def metrics_names(self):
+        """Keras 3's: ["loss", "compile_metrics"] once compiled with metrics (["loss"] without,
+        [] before compile): the names of the model's trackers, not of the values logged. Those
+        are the keys of ``model.evaluate(x, y, return_dict=True)``."""
+        if self.loss is None:
+            return []
+        return ["loss"] + (["compile_metrics"] if self.metrics or self.weighted_metrics else [])
 
     def _check_output(self, what):
         """Cross-entropy reads the output as class probabilities (N, K): anything else would
@@ -143,39 +167,69 @@ class Model(Network):
         """Class probabilities (N, K) from scores (N, K)."""
         return softmax(scores) if self._scores_are_logits else scores
 
-    def loss_of(self, scores, y):
+    def loss_of(self, scores, y, sample_weight=None):
         """The mean loss (float) of scores (N, K) for targets y: from the logits where there
-        are logits, as Keras reports it, else from the probabilities."""
+        are logits, as Keras reports it, else from the probabilities. ``sample_weight`` (N,)
+        weighs each example's loss: sum_n w_n L_n / N, Keras's "sum over the batch size"."""
+        if sample_weight is None:
+            if self._scores_are_logits:
+                return self.loss.of_logits(y, scores)
+            return self.loss(y, scores)
         if self._scores_are_logits:
-            return self.loss.of_logits(y, scores)
-        return self.loss(y, scores)
+            losses = -self.loss.picked(log_softmax(scores), y)
+        else:
+            losses = self.loss.per_example(y, scores)
+        return float(np.sum(losses * sample_weight.astype(losses.dtype)) / len(losses))
 
-    def backward_loss(self, probs, y, weight=1.0):
-        """Backpropagate the loss of (probs, y), times ``weight``, through every layer; fills
-        layer.grads. The loss hands back dL/dlogits = (probs - onehot(y)) / N: a model that
-        ends in a softmax skips the softmax's Jacobian (compile checks the softmax is there);
-        with from_logits=True the output is the logits already."""
+    def backward_loss(self, probs, y, weight=1.0, sample_weight=None):
+        """Backpropagate the loss of (probs, y), times ``weight`` (and each example's row
+        times its ``sample_weight``), through every layer; fills layer.grads. The loss hands
+        back dL/dlogits = (probs - onehot(y)) / N: a model that ends in a softmax skips the
+        softmax's Jacobian (compile checks the softmax is there); with from_logits=True the
+        output is the logits already."""
         dlogits = self.loss.gradient_wrt_logits(y, probs)
         if weight != 1.0:
             dlogits *= weight
+        if sample_weight is not None:
+            dlogits *= sample_weight.astype(dlogits.dtype)[:, None]
         self.backward(dlogits, before_activation=not getattr(self.loss, "from_logits", False))
 
     # ---- one training step ---------------------------------------------------------------
-    def train_step(self, x, y):
-        """One optimisation step on prepared arrays x (N, H, W, C), y; returns (loss, probs).
-        The step itself reads top to bottom in training.py (``training.train_step``); this is
-        the hook fit calls, to override as in Keras."""
-        return training.train_step(self, x, y)
+    def train_step(self, x, y, sample_weight=None):
+        """One optimisation step on prepared arrays x (N, H, W, C), y (and sample weights
+        (N,)); returns (loss, probs). The step itself reads top to bottom in training.py
+        (``training.train_step``); this is the hook fit calls, to override as in Keras."""
+        return training.train_step(self, x, y, sample_weight)
 
-    def train_on_batch(self, x, y, return_dict=False):
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on (x, y), as Keras: returns the batch's loss, or [loss, *metrics]
-        when compiled with metrics ({name: value} with ``return_dict``)."""
+        when compiled with metrics ({name: value} with ``return_dict``). ``sample_weight`` or
+        ``class_weight`` weigh the examples, as in fit."""
         self._check_output("train_on_batch")
         x, y = self.prepare(x, y)
-        loss, probs = self.train_step(x, y)
-        running = training.RunningLogs(self.metrics)
-        running.add(loss, probs, y)
+        weights, class_weight = self._weights(sample_weight, class_weight, y, "train_on_batch")
+        if class_weight is not None:
+            weights = training.class_sample_weights(y, class_weight)
+        loss, probs = self.train_step(x, y) if weights is None else self.train_step(x, y,
+                                                                                    weights)
+        running = training.RunningLogs(self)
+        running.add(loss, probs, y, weights)
         return _keras_result(running.logs(), return_dict)
+
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        """The loss and metrics of one batch (x, y), as Keras: what evaluate gives for a
+        single batch of all of x."""
+        self._check_output("test_on_batch")
+        x, y = self.prepare(x, y)
+        weights, _ = self._weights(sample_weight, None, y, "test_on_batch")
+        logs = training.evaluate(self, x, y, len(x), CallbackList([], self), weights)
+        return _keras_result(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        """The output (N, K) for images x as one batch, as Keras: predict with a single
+        batch of all of x, and no callbacks."""
+        x = self.prepare(x)
+        return training.predict(self, x, len(x), CallbackList([], self))
 
     def __call__(self, x, training=False):
         """The model's output for a batch x (N, H, W, C), as Keras's ``model(x)``: one forward
@@ -213,15 +267,23 @@ class Model(Network):
                                what="y" if what == "x" else f"{what} labels", dtype=self.dtype)
 
     def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0, validation_batch_size=None,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_batch_size=None, validation_freq=1,
             seed=None):
         """Train; returns a History whose ``.history`` maps each logged name to per-epoch values.
 
         x: (N, H, W, C) or (N, H, W) float images; y: (N,) class ids. ``validation_split``
-        keeps the last fraction of (x, y), before shuffling, for validation (as Keras).
-        ``epochs`` is the epoch to stop at and ``initial_epoch`` the one to start from (Keras's
-        meaning: fit(epochs=4, initial_epoch=2) trains epochs 2 and 3, numbered so in the
-        history and the callbacks' logs).
+        keeps the last fraction of (x, y), before shuffling, for validation (as Keras);
+        ``validation_freq``: validate after every n-th epoch, or after the epochs listed
+        (from 1). ``epochs`` is the epoch to stop at and ``initial_epoch`` the one to start
+        from (Keras's meaning: fit(epochs=4, initial_epoch=2) trains epochs 2 and 3, numbered
+        so in the history and the callbacks' logs).
+        ``sample_weight`` (N,) weighs each example's loss (the logged loss is that weighted
+        loss, sum_n w_n L_n / N over each batch); ``class_weight`` {class id: weight} gives
+        each example its class's weight (1 for a class not listed), on the training part only.
+        Metrics count every example once; weighted_metrics (compile) count its weight.
+        ``steps_per_epoch``: batches per epoch, taken from a pass over the data that goes on
+        into the next epoch, as Keras with arrays (training.EpochBatches).
         ``seed`` fixes this call's shuffling and dropout (default: the model's own stream,
         ``model.training_rng``, which continues from one fit call to the next, and is saved).
         Ctrl-C stops after the current batch; the model keeps its weights and the history.
@@ -232,22 +294,25 @@ class Model(Network):
         validation_batch_size = _batch_size(validation_batch_size or batch_size,
                                             "fit validation_batch_size")
         x, y = self.prepare(x, y)
+        sample_weight, class_weight = self._weights(sample_weight, class_weight, y, "fit")
         return training.fit(self, x, y, epochs, batch_size, validation_split, validation_data,
                             callbacks, training.verbosity(verbose), shuffle, seed,
-                            initial_epoch, validation_batch_size)
+                            initial_epoch, validation_batch_size, sample_weight, class_weight,
+                            steps_per_epoch, validation_freq)
 
-    def evaluate(self, x, y, batch_size=32, verbose=0, callbacks=None, return_dict=False):
+    def evaluate(self, x, y, batch_size=32, verbose=0, sample_weight=None, callbacks=None,
+                 return_dict=False):
         """[loss, *metrics] on (x, y) (just the loss if compiled without metrics; a dict with
-        ``return_dict``), with Keras's test moments for ``callbacks``."""
+        ``return_dict``), with Keras's test moments for ``callbacks``. ``sample_weight`` (N,)
+        weighs each example's loss (and the weighted metrics), as in fit."""
         self._check_output("evaluate")
         x, y = self.prepare(x, y)
+        weights, _ = self._weights(sample_weight, None, y, "evaluate")
         verbose = training.verbosity(verbose)
         batch_size = _batch_size(batch_size, "evaluate batch_size")
-        callbacks = CallbackList(callbacks, self, verbose=verbose, epochs=1,
-                                 steps=-(-len(x) // batch_size))
-        logs = training.evaluate(self, x, y, batch_size, callbacks, verbose == 1)
-        if verbose:
-            print(training.format_logs(logs))
+        callbacks = CallbackList(callbacks, self, add_progbar=verbose != 0, verbose=verbose,
+                                 epochs=1, steps=-(-len(x) // batch_size))
+        logs = training.evaluate(self, x, y, batch_size, callbacks, weights)
         return _keras_result(logs, return_dict)
 
     def predict(self, x, batch_size=32, verbose=0, callbacks=None):
@@ -256,21 +321,56 @@ class Model(Network):
         x = self.prepare(x)
         verbose = training.verbosity(verbose)
         batch_size = _batch_size(batch_size, "predict batch_size")
-        callbacks = CallbackList(callbacks, self, verbose=verbose, epochs=1,
-                                 steps=-(-len(x) // batch_size))
-        return training.predict(self, x, batch_size, callbacks, verbose == 1)
+        callbacks = CallbackList(callbacks, self, add_progbar=verbose != 0, verbose=verbose,
+                                 epochs=1, steps=-(-len(x) // batch_size))
+        return training.predict(self, x, batch_size, callbacks)
+
+    def _weights(self, sample_weight, class_weight, y, what):
+        """(sample_weight as a float array (N,), class_weight as {int: float}), each checked,
+        or None where not given; both at once is an error, as in Keras."""
+        if sample_weight is not None and class_weight is not None:
+            raise ValueError(f"{what}: give sample_weight or class_weight, not both (as Keras)")
+        if class_weight is not None:
+            return None, _class_weight(class_weight, self.output_shape[-1])
+        if sample_weight is None:
+            return None, None
+        weights = np.asarray(sample_weight)
+        if weights.ndim == 2 and weights.shape[1] == 1:
+            weights = weights[:, 0]
+        if weights.shape != (len(y),) or weights.dtype.kind not in "iuf":  # ints, floats
+            raise ValueError(f"{what} sample_weight: expected {len(y)} numbers, one per "
+                             f"example (shape ({len(y)},)), got {weights.dtype} of shape "
+                             f"{weights.shape}")
+        return weights.astype(np.float64), None
 
     def predict_prepared(self, x, batch_size, verbose=0):
         """predict on images already checked by ``prepare``, with no callbacks (what the
         benchmark times)."""
-        return training.predict(self, x, batch_size, CallbackList([], self), verbose)
+        callbacks = CallbackList([], self, add_progbar=bool(verbose), verbose=int(verbose),
+                                 epochs=1, steps=-(-len(x) // batch_size))
+        return training.predict(self, x, batch_size, callbacks)
 
     # ---- saving --------------------------------------------------------------------------
     def save(self, path):
         """Architecture, weights, state, optimizer state and the training stream in one .npz
         file (no pickle), written all or nothing (tinycnn/saving/writer.py)."""
         self._ensure_built()
+        self.check_saveable("save")
         saving.save_model(self, path)
+
+    def check_saveable(self, what="save"):
+        """Refuse, by name, what the model file cannot hold yet (rather than write a file that
+        loads as another model): metrics other than the accuracies named in ACCURACY_NAMES,
+        and weighted_metrics."""
+        unsaved = [made.name for given, made in zip(self.metrics, self.metric_objects,
+                                                    strict=True)
+                   if not isinstance(given, str) or given not in ACCURACY_NAMES]
+        unsaved += [made.name for made in self.weighted_metric_objects]
+        if unsaved:
+            raise ValueError(
+                f"{what}: the model file cannot hold the metric(s) {unsaved} yet (it holds "
+                f"the metric names {sorted(ACCURACY_NAMES)}, and no weighted_metrics); "
+                "compile with those to save, or compile again after loading")
 
     def save_weights(self, path):
         """Keras's ``save_weights``: the model file (save), from which ``load_weights`` takes
@@ -319,6 +419,21 @@ def load_model(path, custom_objects=None):
 def _batch_size(value, what):
     """A positive int, or Keras's default of 32 for None."""
     return 32 if value is None else positive_int(value, what)
+
+
+def _class_weight(class_weight, num_classes):
+    """Keras's class_weight {class id: weight}, checked: ids in [0, K), weights numbers."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight: expected a dict {{class id: weight}}, got "
+                        f"{class_weight!r}")
+    for label, weight in class_weight.items():
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)) \
+                or not 0 <= label < num_classes:
+            raise ValueError(f"class_weight: class ids must be ints in [0, {num_classes}) for "
+                             f"a model with {num_classes} outputs, got {label!r}")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)):
+            raise ValueError(f"class_weight[{label}]: expected a number, got {weight!r}")
+    return {int(label): float(weight) for label, weight in class_weight.items()}
 
 
 def _keras_result(logs, return_dict):

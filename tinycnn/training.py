@@ -15,25 +15,30 @@ evaluate and predict, with the callbacks' moments in Keras's order.
             on_epoch_end(epoch, logs): History records, EarlyStopping may set stop_training
 ``validation_split`` keeps the last fraction of the data for validation, before shuffling, as
 Keras does. Ctrl-C stops before the next batch and keeps the weights and the finished epochs
-(interrupts.py).
+(interrupts.py). What fit shows (verbose) is a callback's work, ProgbarLogger's.
+
+Sample weights w (N,) (fit's sample_weight, or class_weight[y_n] for each example) weigh each
+example's loss, as Keras's "sum over the batch size": loss = sum_n w_n L_n / N, so
+dz_n = w_n (probs_n - onehot(y_n)) / N. The logged loss is that weighted loss; the metrics
+of compile(metrics=...) count every example once, those of weighted_metrics by its weight.
 """
 
-import time
+import warnings
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from tinycnn import interrupts, parallel
 from tinycnn.callbacks import CallbackList, History
 from tinycnn.layers.shapes import flag, positive_int
-from tinycnn.metrics import accuracy
+from tinycnn.metric_objects import Mean
+from tinycnn.metrics import log_names
 
 TRAIN_PIECE = 32  # images per forward and backward pass inside one training step
 
 
-def train_step(model, x, y):
+def train_step(model, x, y, sample_weight=None):
     """One optimisation step of ``model`` on prepared arrays x (N, H, W, C), y; returns
-    (loss, probs (N, K)).
+    (loss, probs (N, K)). ``sample_weight`` (N,): each example's weight in the loss.
 
     A batch of more than TRAIN_PIECE images goes forward and backward in pieces whose
     gradients are added up, each weighted by its share of the batch, before the optimizer
@@ -49,7 +54,8 @@ def train_step(model, x, y):
     for start in range(0, len(x), piece):
         scores.append(model.forward(x[start:start + piece], training=True, logits=True))
         probs.append(model.probabilities(scores[-1]))
-        model.backward_loss(probs[-1], y[start:start + piece], weight=len(probs[-1]) / len(x))
+        model.backward_loss(probs[-1], y[start:start + piece], weight=len(probs[-1]) / len(x),
+                            sample_weight=_rows(sample_weight, start, start + piece))
         grads = _add_grads(grads, model.layers, alone=len(x) <= piece)
     # Weight penalties (kernel_regularizer=...): their gradients join the layers', and the
     # loss reported is the data's loss plus the penalties, as Keras reports it.
@@ -58,7 +64,13 @@ def train_step(model, x, y):
     with interrupts.deferred():
         model.optimizer.step([layer.trainable_params for layer in model.layers], grads,
                              [layer.name for layer in model.layers])
-    return model.loss_of(np.concatenate(scores), y) + penalty, np.concatenate(probs)
+    loss = model.loss_of(np.concatenate(scores), y, sample_weight)
+    return loss + penalty, np.concatenate(probs)
+
+
+def _rows(array, start, stop):
+    """array[start:stop], or None for None (no sample weights)."""
+    return None if array is None else array[start:stop]
 
 
 def _add_grads(total, layers, alone=False):
@@ -74,81 +86,119 @@ def _add_grads(total, layers, alone=False):
     return total
 
 
-def train_epoch(model, x, y, order, batch_size, bar, callbacks, interrupt):
-    """One pass over the batches of ``order``: (the epoch's logs, batches done)."""
-    running = RunningLogs(model.metrics)
+def train_epoch(model, x, y, batches, callbacks, interrupt, sample_weight=None):
+    """One pass over ``batches`` (index arrays into x): (the epoch's logs, batches done)."""
+    running = RunningLogs(model)
     done = 0
-    for step, start in enumerate(range(0, len(order), batch_size)):
+    for step, batch in enumerate(batches):
         if interrupt.requested:
             break
         callbacks.on_train_batch_begin(step)
-        batch = order[start:start + batch_size]
-        loss, probs = model.train_step(x[batch], y[batch])
-        running.add(loss, probs, y[batch])
-        logs = running.logs()
+        weights = None if sample_weight is None else sample_weight[batch]
+        if weights is None:  # a train_step a user overrides may take (x, y) only
+            loss, probs = model.train_step(x[batch], y[batch])
+        else:
+            loss, probs = model.train_step(x[batch], y[batch], weights)
+        running.add(loss, probs, y[batch], weights)
         done += 1
-        bar.update(1)
-        if step % 20 == 0:  # refreshing the bar's numbers every batch would cost time
-            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
-        callbacks.on_train_batch_end(step, logs)
+        callbacks.on_train_batch_end(step, running.logs())
         if model.stop_training:
             break
     return running.logs(), done
 
 
+class EpochBatches:
+    """The batches of each epoch, as index arrays into the training data. Without
+    ``steps_per_epoch`` an epoch is one pass over the data, in a new order each time
+    (``shuffle``). With it, as Keras does with arrays: an epoch takes the next
+    steps_per_epoch batches of the current pass; the epoch in which the pass runs out ends
+    there (a warning says so), and the next epoch starts a new pass."""
+
+    def __init__(self, n, batch_size, shuffle, rng, steps_per_epoch=None):
+        self.n, self.batch_size, self.shuffle, self.rng = n, batch_size, shuffle, rng
+        self.steps_per_epoch = steps_per_epoch
+        self.per_pass = -(-n // batch_size)
+        self.steps = steps_per_epoch or self.per_pass  # what the callbacks' params say
+        self._pass, self._taken = None, 0
+
+    def _new_pass(self):
+        order = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        return [order[start:start + self.batch_size] for start in range(0, self.n,
+                                                                         self.batch_size)]
+
+    def next_epoch(self):
+        if self.steps_per_epoch is None:
+            return self._new_pass()
+        if self._pass is None:
+            self._pass, self._taken = self._new_pass(), 0
+        batches = self._pass[self._taken:self._taken + self.steps_per_epoch]
+        self._taken += len(batches)
+        if self._taken == len(self._pass):
+            self._pass = None
+        if len(batches) < self.steps_per_epoch:
+            warnings.warn(f"fit: the data ran out after {len(batches)} of steps_per_epoch="
+                          f"{self.steps_per_epoch} batches; this epoch ends there, the next "
+                          f"starts a new pass over the data ({self.per_pass} batches of "
+                          f"{self.batch_size})", stacklevel=4)
+        return batches
+
+
 def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
         callbacks=None, verbose=1, shuffle=True, seed=None, initial_epoch=0,
-        validation_batch_size=None):
-    """Train ``model`` (compiled) on prepared x, y; returns the History. See Sequential.fit."""
+        validation_batch_size=None, sample_weight=None, class_weight=None,
+        steps_per_epoch=None, validation_freq=1):
+    """Train ``model`` (compiled) on prepared x, y; returns the History. See Sequential.fit.
+    ``sample_weight`` (N,) or ``class_weight`` ({class id: weight}, checked) weigh the loss."""
     epochs = positive_int(epochs, "fit epochs")
     batch_size = positive_int(batch_size, "fit batch_size")
     shuffle = flag(shuffle, "fit shuffle")  # Keras's "batch" (for HDF5 files) is not ours
     initial_epoch = _initial_epoch(initial_epoch, epochs)
-    (x, y), validation = split_validation(model, x, y, validation_split, validation_data)
+    validation_freq = _validation_freq(validation_freq)
+    if steps_per_epoch is not None:
+        steps_per_epoch = positive_int(steps_per_epoch, "fit steps_per_epoch")
+    (x, y, sample_weight), validation = split_validation(model, x, y, validation_split,
+                                                         validation_data, sample_weight)
+    if class_weight is not None:  # as Keras: the training part's weights only
+        sample_weight = class_sample_weights(y, class_weight)
 
     rng = model.training_rng if seed is None else np.random.default_rng(seed)
     for layer in model.layers:
         if hasattr(layer, "rng"):  # Dropout draws its masks from the same stream
             layer.rng = rng
+    model.fit_rng = rng  # what BackupAndRestore saves and puts back
+    batches = EpochBatches(len(x), batch_size, shuffle, rng, steps_per_epoch)
     history = History()
     # History last, as in Keras: it records the logs as the other callbacks leave them
-    # (a learning-rate callback adds "learning_rate").
-    callbacks = CallbackList([*(callbacks or []), history], model, verbose=verbose,
-                             epochs=epochs, steps=-(-len(x) // batch_size))
+    # (a learning-rate callback adds "learning_rate"); then what verbose shows.
+    callbacks = CallbackList([*(callbacks or []), history], model, add_progbar=verbose != 0,
+                             verbose=verbose, epochs=epochs, steps=batches.steps)
     model.stop_training = False
     model.history = history
+    model.validates = validation is not None
 
     logs = None
     with interrupts.StopOnCtrlC() as interrupt:
         callbacks.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
+        # BackupAndRestore may have put back a later epoch to go on from.
+        start, model._initial_epoch = model._initial_epoch or initial_epoch, None
+        for epoch in range(start, epochs):
             if interrupt.requested:  # during the last validation or checkpoint
                 print(f"Interrupted after epoch {epoch}: training stopped; the weights and "
                       "the history of the finished epochs are kept.")
                 break
             callbacks.on_epoch_begin(epoch)
-            order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
-            bar = tqdm(total=-(-len(x) // batch_size), desc=f"Epoch {epoch + 1}/{epochs}",
-                       unit="batch", disable=verbose != 1, dynamic_ncols=True)
-            started = time.perf_counter()
-            epoch_logs, batches = train_epoch(model, x, y, order, batch_size, bar, callbacks,
-                                              interrupt)
+            epoch_logs, done = train_epoch(model, x, y, batches.next_epoch(), callbacks,
+                                           interrupt, sample_weight)
             if interrupt.requested:
-                bar.close()
-                print(f"Interrupted in epoch {epoch + 1} after batch {batches}: training "
+                print(f"Interrupted in epoch {epoch + 1} after batch {done}: training "
                       "stopped; the weights and the history of the finished epochs are kept.")
                 break
-            if validation is not None:
-                val_logs = evaluate(model, *validation, validation_batch_size or batch_size,
-                                    callbacks)
+            if validation is not None and _validates(epoch, validation_freq):
+                val_logs = evaluate(model, *validation[:2], validation_batch_size or batch_size,
+                                    callbacks, sample_weight=validation[2])
                 epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
-            bar.set_postfix({k: f"{v:.4f}" for k, v in epoch_logs.items()}, refresh=True)
-            bar.close()
-            if verbose == 2:
-                print(f"Epoch {epoch + 1}/{epochs} - {time.perf_counter() - started:.0f}s - "
-                      f"{format_logs(epoch_logs)}")
+            model.epochs_trained += 1  # before on_epoch_end: a checkpoint saved there has it
             callbacks.on_epoch_end(epoch, epoch_logs)
-            model.epochs_trained += 1
             logs = epoch_logs
             if model.stop_training:
                 break
@@ -168,8 +218,32 @@ def _initial_epoch(initial_epoch, epochs):
     return int(initial_epoch)
 
 
-def split_validation(model, x, y, validation_split, validation_data):
-    """((x, y) to train on, (x_val, y_val) or None)."""
+def _validation_freq(value):
+    """Keras's validation_freq: an int n >= 1 (validate every n-th epoch) or a list of the
+    epochs to validate after, counted from 1."""
+    if isinstance(value, (list, tuple)):
+        return [positive_int(epoch, "fit validation_freq (an epoch)") for epoch in value]
+    return positive_int(value, "fit validation_freq")
+
+
+def _validates(epoch, validation_freq):
+    """Whether epoch (from 0) ends with a validation, as Keras's _should_eval."""
+    if isinstance(validation_freq, list):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0
+
+
+def class_sample_weights(y, class_weight):
+    """Each example's weight, class_weight[its class] (1 for a class not in the dict), as
+    Keras turns class_weight into sample weights: (N,) float32."""
+    weights = np.ones(len(y), dtype=np.float32)
+    for index, label in enumerate(class_ids(y)):
+        weights[index] = class_weight.get(int(label), 1.0)
+    return weights
+
+
+def split_validation(model, x, y, validation_split, validation_data, sample_weight=None):
+    """((x, y, sample_weight) to train on, (x_val, y_val, val_sample_weight) or None)."""
     if not 0 <= validation_split < 1:
         raise ValueError(f"fit validation_split: expected a number in [0, 1), "
                          f"got {validation_split!r}")
@@ -177,29 +251,34 @@ def split_validation(model, x, y, validation_split, validation_data):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("fit validation_data: expected a pair (x_val, y_val); tinycnn "
                              "does not take sample weights or a dataset object there")
-        return (x, y), model.prepare(*validation_data, what="validation_data")
+        validation = model.prepare(*validation_data, what="validation_data")
+        return (x, y, sample_weight), (*validation, None)
     if validation_split == 0:
-        return (x, y), None
+        return (x, y, sample_weight), None
     split_at = int(len(x) * (1 - validation_split))
     if split_at == 0 or split_at == len(x):
         raise ValueError(f"fit validation_split={validation_split} leaves no "
                          f"{'training' if split_at == 0 else 'validation'} data "
                          f"out of {len(x)} examples")
-    return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+    return ((x[:split_at], y[:split_at], _rows(sample_weight, 0, split_at)),
+            (x[split_at:], y[split_at:], _rows(sample_weight, split_at, None)))
 
 
-def evaluate(model, x, y, batch_size, callbacks, verbose=False):
+def evaluate(model, x, y, batch_size, callbacks, sample_weight=None):
     """The loss and metrics of ``model`` on prepared (x, y), batch after batch, with the test
-    moments for ``callbacks`` (a CallbackList): the logs {"loss": ..., metric: ...}."""
-    running = RunningLogs(model.metrics)
+    moments for ``callbacks`` (a CallbackList): the logs {"loss": ..., metric: ...}.
+    ``sample_weight`` (N,): each example's weight in the loss and the weighted metrics."""
+    running = RunningLogs(model)
     penalty = model.penalty()  # the weights do not change while evaluating
     model.stop_evaluating = False
     callbacks.on_test_begin()
     batches = parallel.batch_outputs(model, x, batch_size, logits=True)
-    for step, scores in enumerate(progress(batches, verbose, "Evaluate", -(-len(x) // batch_size))):
+    for step, scores in enumerate(batches):
         callbacks.on_test_batch_begin(step)
-        labels = y[step * batch_size:step * batch_size + len(scores)]
-        running.add(model.loss_of(scores, labels) + penalty, model.probabilities(scores), labels)
+        start, stop = step * batch_size, step * batch_size + len(scores)
+        labels, weights = y[start:stop], _rows(sample_weight, start, stop)
+        running.add(model.loss_of(scores, labels, weights) + penalty,
+                    model.probabilities(scores), labels, weights)
         callbacks.on_test_batch_end(step, running.logs())
         if model.stop_evaluating:
             batches.close()
@@ -209,14 +288,14 @@ def evaluate(model, x, y, batch_size, callbacks, verbose=False):
     return logs
 
 
-def predict(model, x, batch_size, callbacks, verbose=False):
+def predict(model, x, batch_size, callbacks):
     """The output of ``model`` for prepared images x, batch after batch, with the predict
     moments for ``callbacks`` (a CallbackList)."""
     outputs = []
     model.stop_predicting = False
     callbacks.on_predict_begin()
     batches = parallel.batch_outputs(model, x, batch_size)
-    for step, out in enumerate(progress(batches, verbose, "Predict", -(-len(x) // batch_size))):
+    for step, out in enumerate(batches):
         callbacks.on_predict_batch_begin(step)
         outputs.append(out)
         callbacks.on_predict_batch_end(step, {"outputs": out})
@@ -228,24 +307,31 @@ def predict(model, x, batch_size, callbacks, verbose=False):
 
 
 class RunningLogs:
-    """Running means over the batches so far, weighted by batch size, as Keras logs them:
-    "loss", then each metric under its compile name (every metric tinycnn knows is an
-    accuracy)."""
+    """The logs of an epoch (or an evaluation) so far, as Keras keeps them: "loss", the mean
+    of the batches' losses weighted by their sizes, then each metric under its name, from
+    metric objects that are reset here (compile made them: model.metric_objects, and
+    model.weighted_metric_objects, which count each example by its sample weight)."""
 
-    def __init__(self, metric_names):
-        self.metric_names = list(metric_names)
-        self.loss_sum = self.hits = self.seen = 0.0
+    def __init__(self, model):
+        self.loss = Mean(name="loss")
+        self.metrics = list(model.metric_objects)
+        self.weighted_metrics = list(model.weighted_metric_objects)
+        self.names = log_names(self.metrics, self.weighted_metrics)
+        for metric in self.metrics + self.weighted_metrics:
+            metric.reset_state()
 
-    def add(self, loss, probs, y):
-        """loss: the batch's mean loss; probs (n, K); y: (n,) class ids or (n, K) targets."""
-        self.loss_sum += loss * len(probs)
-        self.hits += accuracy(y, probs) * len(probs)
-        self.seen += len(probs)
+    def add(self, loss, probs, y, sample_weight=None):
+        """loss: the batch's mean loss; probs (n, K); y: (n,) class ids or (n, K) targets;
+        sample_weight: (n,) or None."""
+        self.loss.update_state(loss, sample_weight=len(probs))
+        for metric in self.metrics:
+            metric.update_state(y, probs)
+        for metric in self.weighted_metrics:
+            metric.update_state(y, probs, sample_weight)
 
     def logs(self):
-        logs = {"loss": float(self.loss_sum / self.seen)}
-        logs.update({name: float(self.hits / self.seen) for name in self.metric_names})
-        return logs
+        results = [metric.result() for metric in self.metrics + self.weighted_metrics]
+        return {"loss": self.loss.result(), **dict(zip(self.names, results, strict=True))}
 
 
 def verbosity(verbose):
@@ -255,16 +341,6 @@ def verbosity(verbose):
     if verbose in (0, 1, 2, False):
         return int(verbose)
     raise ValueError(f"verbose: expected 0, 1, 2 or 'auto', got {verbose!r}")
-
-
-def format_logs(logs):
-    """{"loss": 0.31, "accuracy": 0.9} -> "loss: 0.3100 - accuracy: 0.9000", as Keras prints."""
-    return " - ".join(f"{name}: {value:.4f}" for name, value in logs.items())
-
-
-def progress(iterable, verbose, desc="Predict", total=None):
-    """``iterable`` with a progress bar when verbose (predict and evaluate)."""
-    return tqdm(iterable, desc=desc, unit="batch", disable=not verbose, total=total)
 
 
 def class_ids(y):
