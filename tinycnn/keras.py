@@ -24,6 +24,7 @@ from tinycnn import schedules as _schedules
 from tinycnn.explain.model_copy import clone_model
 from tinycnn.graph import Input
 from tinycnn.layers import activation_functions as _activation_functions
+from tinycnn.layers import constraints as _constraints
 from tinycnn.layers import initializers as _initializers
 from tinycnn.layers import regularizers as _regularizers
 from tinycnn.model import Model, Sequential, load_model
@@ -213,13 +214,16 @@ class _Datasets(_Namespace):
 
 datasets = _Datasets("keras.datasets")
 
+constraints = _Namespace("keras.constraints", **_constraints.CONSTRAINTS,
+                         Constraint=_constraints.Constraint, get=_constraints.get,
+                         serialize=_constraints.serialize, deserialize=_constraints.deserialize)
 activations = _Namespace("keras.activations", **{
     name: getattr(_activation_functions, name) for name in _activation_functions.__all__})
 
 # `from tinycnn.keras.layers import Dense` (as `from tensorflow.keras.layers import Dense`)
 # finds these groups as if they were submodules.
 for _group in ("layers", "models", "callbacks", "optimizers", "losses", "utils", "datasets",
-               "initializers", "backend", "regularizers", "activations", "metrics"):
+               "initializers", "backend", "regularizers", "activations", "metrics", "constraints"):
     sys.modules[f"{__name__}.{_group}"] = globals()[_group]
 sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 
@@ -227,4 +231,4 @@ __version__ = _version  # tinycnn's: print(keras.__version__) says which library
 
 __all__ = ["Sequential", "Model", "Input", "layers", "models", "callbacks", "optimizers", "losses",
            "utils", "datasets", "initializers", "backend", "regularizers", "activations",
-           "metrics"]
+           "metrics", "constraints"]

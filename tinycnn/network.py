@@ -462,6 +462,11 @@ class NestedNetwork(Layer):
                 for key, regularizer in layer.regularizers.items()}
 
     @property
+    def constraints(self):
+        return {f"{i}/{key}": constraint for i, layer in enumerate(self.network.layers)
+                for key, constraint in layer.constraints.items()}
+
+    @property
     def weights(self):
         """The inner network's arrays, layer by layer, as Keras orders a nested model's."""
         return self.network.weights

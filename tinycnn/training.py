@@ -5,7 +5,8 @@ evaluate and predict, with the callbacks' moments in Keras's order.
         z     = model.forward(x, logits=True)   the scores before the final softmax
         probs = softmax(z);  dz = (probs - onehot(y)) / N
         model.backward(dz)                      every layer fills layer.grads
-        optimizer.step(params, grads)           whole, even under Ctrl-C
+        optimizer.step(params, grads)           whole, even under Ctrl-C; then each
+                                                layer's weight constraints, if it has any
     train_epoch                                 train_step over shuffled batches
     fit
         for epoch in range(initial_epoch, epochs):
@@ -61,9 +62,11 @@ def train_step(model, x, y, sample_weight=None):
     # loss reported is the data's loss plus the penalties, as Keras reports it.
     penalty = sum(layer.add_penalties(layer_grads)
                   for layer, layer_grads in zip(model.layers, grads, strict=True))
-    with interrupts.deferred():
+    with interrupts.deferred():  # a Ctrl-C never leaves weights moved but not projected
         model.optimizer.step([layer.trainable_params for layer in model.layers], grads,
                              [layer.name for layer in model.layers])
+        for layer in model.layers:  # kernel_constraint=...: back inside it, as Keras does
+            layer.apply_constraints()
     loss = model.loss_of(np.concatenate(scores), y, sample_weight)
     return loss + penalty, np.concatenate(probs)
 

@@ -90,6 +90,8 @@ def _step(model, x, y):
     layers = computing_layers(model)
     model.optimizer.step([layer.trainable_params for layer in layers],
                          [layer.grads for layer in layers], [layer.name for layer in layers])
+    for layer in layers:  # as training.train_step does
+        layer.apply_constraints()
     for layer in layers:
         for key, value in layer.params.items():
             if not np.isfinite(value).all():

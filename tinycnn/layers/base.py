@@ -16,6 +16,10 @@ Three dicts of arrays, none with the batch axis N in its shapes:
             variance): created in build, changed by forward(training=True), saved and loaded
             with the params, never seen by the optimizer
 
+Weight constraints (``kernel_constraint=``, ..., tinycnn/layers/constraints.py) live in
+``constraints``, keyed like params; ``apply_constraints()`` projects the trainable params back
+into them, in place, and the training step calls it for every layer after the optimizer's step.
+
 ``training`` changes what forward computes only for layers that behave differently while
 training: Dropout drops values, BatchNorm normalises with the batch's own statistics (and
 updates its state). Every forward call, training or not, keeps what backward needs in
@@ -82,6 +86,9 @@ class Layer:
         rng = np.random.default_rng() if rng is None else rng
         dtype = np.dtype(dtype)
         self.params = self._create_params(input_shape, rng, dtype)
+        for key, constraint in self.constraints.items():  # still unbuilt if one refuses
+            if key in self.params:  # a bias_constraint with use_bias=False has nothing to do
+                constraint.check(self.params[key].shape, f"{self} params[{key!r}]")
         self.state = self._create_state(input_shape, dtype)
         self.grads = {}  # backward writes them; a zero here would hide one it forgot
         self.input_shape, self.output_shape = input_shape, output_shape
@@ -203,6 +210,19 @@ class Layer:
         return sum(regularizer(params[key]) for key, regularizer in self.regularizers.items()
                    if key in params)
 
+    # Weight constraints (layers/constraints.py), keyed like params: {"W": MaxNorm(...)}.
+    constraints = {}
+
+    def apply_constraints(self):
+        """Project each trainable param that has a constraint back into it, in place (so
+        model.weights and the optimizer's slots keep their arrays). Keras does it right after
+        the optimizer's update, every step: the training step calls this for every layer after
+        optimizer.step. Only trainable params, as in Keras: a frozen layer's are left alone."""
+        params = self.trainable_params
+        for key, constraint in self.constraints.items():
+            if key in params:
+                params[key][...] = constraint(params[key])
+
     def __call__(self, inputs, training=False):
         """Keras's ``layer(x)``. On arrays it runs the layer: forward(inputs, training), the
         layer built on first use. On KerasTensors (from keras.Input) it records the call, for
@@ -284,6 +304,19 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
+
+
+def own_generator(seed, what):
+    """(seed, generator) for the ``seed=`` of a layer that draws random numbers (Dropout, the
+    augmentation layers): (None, None) without one, and the layer draws from ``layer.rng``,
+    the model's training stream that fit gives it; else (seed, np.random.default_rng(seed)),
+    the layer's own generator, which it draws from whatever fit gives it. seed: None or an
+    int >= 0; ``what`` names it in the error."""
+    if seed is None:
+        return None, None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{what}: expected None or an int >= 0, got {seed!r}")
+    return int(seed), np.random.default_rng(int(seed))
 
 
 def assign_weights(targets, weights, what):

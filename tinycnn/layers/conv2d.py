@@ -12,7 +12,9 @@ Backward, given dout = dL/dout and dz = dout through the activation's derivative
     dW_mat = cols.T @ dz        db = column_sums(dz), dz summed over all rows
     dcols = dz @ W_mat.T        dx = col2im(dcols)   (adds overlapping windows back together)
 With use_bias=False there is no b (z = cols @ W_mat; params and grads hold W only). W starts
-as kernel_initializer draws it, b as bias_initializer makes it (tinycnn/layers/initializers.py).
+as kernel_initializer draws it, b as bias_initializer makes it (tinycnn/layers/initializers.py);
+kernel_constraint and bias_constraint project them after every optimizer step
+(tinycnn/layers/constraints.py).
 Output size: H_out = (H + 2P - R_h*(KH - 1) - 1) // S_h + 1 for P pixels of padding ((H + 2P -
 KH) // S_h + 1 undilated); "valid" is P = 0, "same" gives H_out = ceil(H / S_h) (see
 ``tinycnn.kernels.im2col.conv_geometry``); W_out likewise with S_w and R_w. The strides
@@ -31,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinycnn.layers import initializers
+from tinycnn.layers import constraints, initializers
 from tinycnn.layers.activations import (
     activate,
     activation_backward,
@@ -72,20 +74,26 @@ class Conv2DCache(NamedTuple):
 class Conv2D(Layer):
     """Conv2D(filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
     kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-    bias_regularizer=None, dilation_rate=1), as in Keras.
+    bias_regularizer=None, dilation_rate=1, kernel_constraint=None, bias_constraint=None), as
+    in Keras.
 
     kernel_size, strides and dilation_rate are an int or a pair (height, width); ``stride`` is
     an older name for ``strides``, still accepted. padding: "valid" or "same" (any case), or a
     number of zero pixels added on every side. The initializers: a name or an object of
     tinycnn.layers.initializers (``keras.initializers``); the regularizers: of
-    tinycnn.layers.regularizers (``keras.regularizers``). Keras's data_format and groups take
+    tinycnn.layers.regularizers (``keras.regularizers``); the constraints: of
+    tinycnn.layers.constraints (``keras.constraints``). Keras's data_format and groups take
     their defaults only (None or "channels_last", and 1).
     """
+
+    # Keras's constraint argument for each param key (layers/constraints.py: attach)
+    constraint_arguments = {"W": "kernel_constraint", "b": "bias_constraint"}
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, dilation_rate=1,
-                 data_format=None, groups=1, name=None, input_shape=None, stride=None):
+                 data_format=None, groups=1, kernel_constraint=None, bias_constraint=None,
+                 name=None, input_shape=None, stride=None):
         super().__init__(name=name, input_shape=input_shape)
         self.filters = positive_int(filters, "Conv2D filters")
         self.kernel_size = positive_pair(kernel_size, "Conv2D kernel_size")
@@ -103,6 +111,8 @@ class Conv2D(Layer):
                                                    "Conv2D kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "Conv2D bias_initializer")
         self.regularizers = penalties(kernel_regularizer, bias_regularizer, "Conv2D")
+        self.constraints = constraints.attach(self, kernel_constraint=kernel_constraint,
+                                              bias_constraint=bias_constraint)
         self.geometry = None  # a WindowGeometry, once build knows the input's size
 
     def compute_output_shape(self, input_shape):
@@ -165,7 +175,7 @@ class Conv2D(Layer):
                   "use_bias": self.use_bias,
                   "kernel_initializer": initializers.serialize(self.kernel_initializer),
                   "bias_initializer": initializers.serialize(self.bias_initializer),
-                  **penalty_config(self.regularizers)}
+                  **penalty_config(self.regularizers), **constraints.constraint_config(self)}
         if self.dilation_rate != (1, 1):  # only then: other models' files stay as they were
             config["dilation_rate"] = list(self.dilation_rate)
         return config

@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tinycnn.kernels.im2col import dilated_span
-from tinycnn.layers import initializers
+from tinycnn.layers import constraints, initializers
 from tinycnn.layers.activations import (
     activate,
     activation_backward,
@@ -82,18 +82,22 @@ class Conv2DTranspose(Layer):
     """Conv2DTranspose(filters, kernel_size, strides=1, padding="valid", output_padding=None,
     data_format=None, dilation_rate=1, activation=None, use_bias=True,
     kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-    bias_regularizer=None), as in Keras.
+    bias_regularizer=None, kernel_constraint=None, bias_constraint=None), as in Keras.
 
     kernel_size, strides and dilation_rate: an int or a pair (height, width), strides and
     dilation_rate not both above 1 (as in Keras); padding "valid" or "same"; output_padding
     None or an int or a pair, each at least 0 and below its stride; data_format None or
-    "channels_last" only. The initializers and regularizers as Conv2D's.
+    "channels_last" only. The initializers, regularizers and constraints as Conv2D's.
     """
+
+    # Keras's constraint argument for each param key (layers/constraints.py: attach)
+    constraint_arguments = {"W": "kernel_constraint", "b": "bias_constraint"}
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, name=None, input_shape=None):
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, name=None, input_shape=None):
         super().__init__(name=name, input_shape=input_shape)
         self.filters = positive_int(filters, "Conv2DTranspose filters")
         self.kernel_size = positive_pair(kernel_size, "Conv2DTranspose kernel_size")
@@ -109,6 +113,8 @@ class Conv2DTranspose(Layer):
         self.bias_initializer = initializers.get(bias_initializer,
                                                  "Conv2DTranspose bias_initializer")
         self.regularizers = penalties(kernel_regularizer, bias_regularizer, "Conv2DTranspose")
+        self.constraints = constraints.attach(self, kernel_constraint=kernel_constraint,
+                                              bias_constraint=bias_constraint)
         self.geometry = None  # the windows of the convolution it transposes, once built
 
     def compute_output_shape(self, input_shape):
@@ -185,7 +191,7 @@ class Conv2DTranspose(Layer):
                 "activation": self.activation, "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
-                **penalty_config(self.regularizers)}
+                **penalty_config(self.regularizers), **constraints.constraint_config(self)}
 
     def __repr__(self):
         return (f"Conv2DTranspose(name={self.name!r}, filters={self.filters}, "

@@ -5,7 +5,8 @@ Backward:  dz = dout through the activation's derivative, then
            dW = x.T @ dz,  db = dz summed over the batch,  dx = dz @ W.T
 With use_bias=False there is no b: z = x @ W, and params and grads hold W only.
 W starts as kernel_initializer draws it, b as bias_initializer makes it
-(tinycnn/layers/initializers.py).
+(tinycnn/layers/initializers.py); kernel_constraint and bias_constraint project them after
+every optimizer step (tinycnn/layers/constraints.py).
 
 Shapes:  x (N, D) -> out (N, U);  W (D, U), b (U,)
 """
@@ -14,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinycnn.layers import initializers
+from tinycnn.layers import constraints, initializers
 from tinycnn.layers.activations import (
     activate,
     activation_backward,
@@ -44,13 +45,18 @@ class DenseCache(NamedTuple):
 
 class Dense(Layer):
     """Dense(units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-    bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None), as in Keras.
-    The initializers: a name or an object of tinycnn.layers.initializers
-    (``keras.initializers``); the regularizers: of tinycnn.layers.regularizers."""
+    bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+    kernel_constraint=None, bias_constraint=None), as in Keras. The initializers: a name or an
+    object of tinycnn.layers.initializers (``keras.initializers``); the regularizers: of
+    tinycnn.layers.regularizers; the constraints: of tinycnn.layers.constraints."""
+
+    # Keras's constraint argument for each param key (layers/constraints.py: attach)
+    constraint_arguments = {"W": "kernel_constraint", "b": "bias_constraint"}
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None,
                  name=None, input_shape=None, input_dim=None):
         if input_dim is not None:  # Keras's older spelling of input_shape=(D,)
             if input_shape is not None and tuple(input_shape) != (input_dim,):
@@ -64,6 +70,8 @@ class Dense(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer, "Dense kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "Dense bias_initializer")
         self.regularizers = penalties(kernel_regularizer, bias_regularizer, "Dense")
+        self.constraints = constraints.attach(self, kernel_constraint=kernel_constraint,
+                                              bias_constraint=bias_constraint)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -121,7 +129,7 @@ class Dense(Layer):
                 "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
-                **penalty_config(self.regularizers)}
+                **penalty_config(self.regularizers), **constraints.constraint_config(self)}
 
     def __repr__(self):
         no_bias = "" if self.use_bias else ", use_bias=False"

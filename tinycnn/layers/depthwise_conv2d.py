@@ -19,14 +19,15 @@ Output size as Conv2D's (tinycnn/layers/conv_windows.py), with C*M channels.
 
 Shapes:  x (N, H, W, C) -> out (N, H_out, W_out, C*M)
          W (KH, KW, C, M), b (C*M,), cols (N*H_out*W_out, KH*KW*C), dz (N*H_out*W_out, C*M)
-Keras's weights, in order: kernel (W), bias (b).
+Keras's weights, in order: kernel (W), bias (b); depthwise_constraint and bias_constraint
+project them after every optimizer step (tinycnn/layers/constraints.py).
 """
 
 from typing import NamedTuple
 
 import numpy as np
 
-from tinycnn.layers import initializers
+from tinycnn.layers import constraints, initializers
 from tinycnn.layers.activations import (
     activate,
     activation_backward,
@@ -85,16 +86,21 @@ class DepthwiseCache(NamedTuple):
 class DepthwiseConv2D(Layer):
     """DepthwiseConv2D(kernel_size, strides=1, padding="valid", depth_multiplier=1,
     data_format=None, dilation_rate=1, activation=None, use_bias=True,
-    depthwise_initializer="glorot_uniform", bias_initializer="zeros"), as in Keras.
+    depthwise_initializer="glorot_uniform", bias_initializer="zeros",
+    depthwise_constraint=None, bias_constraint=None), as in Keras.
 
     kernel_size, strides and dilation_rate: an int or a pair (height, width); padding "valid"
-    or "same"; data_format None or "channels_last" only. The initializers as Conv2D's.
+    or "same"; data_format None or "channels_last" only. The initializers and constraints as
+    Conv2D's.
     """
+
+    # Keras's constraint argument for each param key (layers/constraints.py: attach)
+    constraint_arguments = {"W": "depthwise_constraint", "b": "bias_constraint"}
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 name=None, input_shape=None):
+                 depthwise_constraint=None, bias_constraint=None, name=None, input_shape=None):
         super().__init__(name=name, input_shape=input_shape)
         self.kernel_size = positive_pair(kernel_size, "DepthwiseConv2D kernel_size")
         self.strides = positive_pair(strides, "DepthwiseConv2D strides")
@@ -109,6 +115,8 @@ class DepthwiseConv2D(Layer):
                                                       "DepthwiseConv2D depthwise_initializer")
         self.bias_initializer = initializers.get(bias_initializer,
                                                  "DepthwiseConv2D bias_initializer")
+        self.constraints = constraints.attach(self, depthwise_constraint=depthwise_constraint,
+                                              bias_constraint=bias_constraint)
         self.geometry = None  # a WindowGeometry, once build knows the input's size
 
     def compute_output_shape(self, input_shape):
@@ -168,7 +176,8 @@ class DepthwiseConv2D(Layer):
                 "dilation_rate": list(self.dilation_rate), "activation": self.activation,
                 "use_bias": self.use_bias,
                 "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                **constraints.constraint_config(self)}
 
     def __repr__(self):
         return (f"DepthwiseConv2D(name={self.name!r}, kernel_size={self.kernel_size}, "

@@ -22,14 +22,15 @@ Shapes:  x (N, H, W, C) -> out (N, H_out, W_out, F)
          W_depthwise (KH, KW, C, M), W_pointwise (1, 1, C*M, F), b (F,)
          cols (N*H_out*W_out, KH*KW*C), mid (N*H_out*W_out, C*M), dz (N*H_out*W_out, F)
 Keras's weights, in order: depthwise_kernel, pointwise_kernel, bias (params and grads hold
-them under the same names, the bias as "b").
+them under the same names, the bias as "b"); depthwise_constraint, pointwise_constraint and
+bias_constraint project them after every optimizer step (tinycnn/layers/constraints.py).
 """
 
 from typing import NamedTuple
 
 import numpy as np
 
-from tinycnn.layers import initializers
+from tinycnn.layers import constraints, initializers
 from tinycnn.layers.activations import (
     activate,
     activation_backward,
@@ -72,16 +73,23 @@ class SeparableConv2D(Layer):
     """SeparableConv2D(filters, kernel_size, strides=1, padding="valid", data_format=None,
     dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
     depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-    bias_initializer="zeros"), as in Keras.
+    bias_initializer="zeros", depthwise_constraint=None, pointwise_constraint=None,
+    bias_constraint=None), as in Keras.
 
     kernel_size, strides and dilation_rate: an int or a pair (height, width); padding "valid"
-    or "same"; data_format None or "channels_last" only. The initializers as Conv2D's.
+    or "same"; data_format None or "channels_last" only. The initializers and constraints as
+    Conv2D's.
     """
+
+    # Keras's constraint argument for each param key (layers/constraints.py: attach)
+    constraint_arguments = {"depthwise_kernel": "depthwise_constraint",
+                            "pointwise_kernel": "pointwise_constraint", "b": "bias_constraint"}
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", name=None, input_shape=None):
+                 bias_initializer="zeros", depthwise_constraint=None, pointwise_constraint=None,
+                 bias_constraint=None, name=None, input_shape=None):
         super().__init__(name=name, input_shape=input_shape)
         self.filters = positive_int(filters, "SeparableConv2D filters")
         self.kernel_size = positive_pair(kernel_size, "SeparableConv2D kernel_size")
@@ -99,6 +107,9 @@ class SeparableConv2D(Layer):
                                                       "SeparableConv2D pointwise_initializer")
         self.bias_initializer = initializers.get(bias_initializer,
                                                  "SeparableConv2D bias_initializer")
+        self.constraints = constraints.attach(self, depthwise_constraint=depthwise_constraint,
+                                              pointwise_constraint=pointwise_constraint,
+                                              bias_constraint=bias_constraint)
         self.geometry = None  # a WindowGeometry, once build knows the input's size
 
     def compute_output_shape(self, input_shape):
@@ -181,7 +192,8 @@ class SeparableConv2D(Layer):
                 "use_bias": self.use_bias,
                 "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
                 "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                **constraints.constraint_config(self)}
 
     def __repr__(self):
         return (f"SeparableConv2D(name={self.name!r}, filters={self.filters}, "
