@@ -26,8 +26,9 @@
 # **Results** (this 2-core machine, `python examples/resnet.py`, 2026-12-02): test accuracy
 # 0.9330 (the notebook's CNN: 0.9058 in Keras, 0.9084 in tinycnn), the epoch chosen on
 # validation images (0.9368 at epoch 18); 20 epochs in 1529 s while other jobs shared the
-# machine, 51-61 s an epoch alone. A seed repeats a run: a second run's epochs were the
-# first's to every printed digit (tests/test_resnet_example.py repeats a quick one).
+# machine, 51-61 s an epoch alone. A seed repeats a run: a second run's 20 epochs and its
+# test accuracy were the first's to every printed digit (tests/test_resnet_example.py repeats
+# a quick one).
 #
 # Why this size: every block at 28x28 would cost 7 million multiply-adds per image and
 # convolution, so the stem pools to 14x14 first; three stages (32, 64, 128 channels at 14x14,
