@@ -96,19 +96,22 @@ print(f"train {x_train.shape}, test {x_test.shape}")
 # ## Augmentation, as a layer of our own
 # While training, each image is mirrored left-right with probability 1/2 and shifted by up to
 # two pixels each way (zeros come in at the edges); at inference the layer passes images
-# through. It draws from `self.rng`, which `fit` sets to the model's training stream for every
-# layer that has one (as for Dropout), so a seed still fixes the whole run. Nothing below it
-# trains, so in training nobody asks it for dL/dx (the engine sets `needs_input_grad` to False
-# on the layers that read the model's input); at inference it is the identity, and so is its
-# gradient (saliency maps ask for that one).
+# through. It says it draws random numbers (`draws_random = True`) and draws them from
+# `self.random_stream()`: the model's training stream, which `fit` hands every layer (as to
+# Dropout), so a seed still fixes the whole run, and the check-up can replay its draws.
+# Nothing below it trains, so in training nobody asks it for dL/dx (the engine sets
+# `needs_input_grad` to False on the layers that read the model's input); at inference it is
+# the identity, and so is its gradient (saliency maps ask for that one).
 #
 #     x (N, H, W, C) -> out (N, H, W, C)
 
 # %%
 class FlipAndShift(tinycnn.layers.Layer):
+    draws_random = True
+
     def __init__(self, shift=2, name=None):
         super().__init__(name=name)
-        self.shift, self.rng = shift, None
+        self.shift = shift
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -119,11 +122,12 @@ class FlipAndShift(tinycnn.layers.Layer):
         if not training:
             return x
         n, h, w, _ = x.shape
-        flip = self.rng.random(n) < 0.5
+        rng = self.random_stream()
+        flip = rng.random(n) < 0.5
         x = np.where(flip[:, None, None, None], x[:, :, ::-1], x)
         s = self.shift
         padded = np.pad(x, ((0, 0), (s, s), (s, s), (0, 0)))
-        dy, dx = self.rng.integers(0, 2 * s + 1, size=(2, n))
+        dy, dx = rng.integers(0, 2 * s + 1, size=(2, n))
         rows = dy[:, None] + np.arange(h)  # (N, H): the rows each image's window takes
         cols = dx[:, None] + np.arange(w)
         return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]

@@ -230,3 +230,10 @@ def test_bad_input_gets_a_clear_error():
         checkup(model, x, y + 1)
     with pytest.raises(ValueError, match=r"checkup x: expected shape \(N, 8, 8, 1\)"):
         checkup(model, x[:, :7], y)
+
+
+def test_the_checkup_refuses_a_model_that_is_not_a_softmax_classifier_by_name():
+    model = tc.Sequential([Dense(1, activation="sigmoid", input_shape=(4,))], seed=0)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    with pytest.raises(ValueError, match="checkup: .*softmax.*'binary_crossentropy'"):
+        tc.checkup(model, np.ones((8, 4), np.float32), np.zeros(8))

@@ -81,7 +81,8 @@ def check_layer(layer, x, dout=None, eps=1e-6, seed=0, training=True):
     batches [x_0, x_1, ...], and the errors have one key per input instead of "x": "x0", "x1",
     ... (dL/dx_i from the i-th array backward returns), then the params as usual.
     dout: the upstream gradient (default: standard normal, from ``seed``).
-    training: the mode of every forward call (BatchNorm differs between the two).
+    training: the mode of every forward call (BatchNorm differs between the two; Dropout and
+    the augmentation layers draw in training, the same numbers in every call).
     The layer's state (e.g. BatchNorm's moving averages) is put back as it was afterwards.
     """
     several = getattr(layer, "takes_list", False)
@@ -96,13 +97,15 @@ def check_layer(layer, x, dout=None, eps=1e-6, seed=0, training=True):
             raise TypeError(f"check_layer: parameter {name!r} of {layer} is {value.dtype}; "
                             "build the layer with dtype=np.float64")
     saved_state = {name: value.copy() for name, value in layer.state.items()}
-    # A layer that draws random numbers (Dropout) must draw the same ones on every call.
-    layer_rng = getattr(layer, "rng", None)
-    rng_state = layer_rng.bit_generator.state if layer_rng is not None else None
+    # A layer that draws random numbers (Dropout, the augmentation layers) must draw the same
+    # ones on every call: each forward starts the generators it really draws from (its own,
+    # with seed=, else its rng: Layer.random_streams) where the first forward started them.
+    streams = layer.random_streams()
+    start_states = [stream.bit_generator.state for stream in streams]
 
     def forward():
-        if rng_state is not None:
-            layer_rng.bit_generator.state = rng_state
+        for stream, state in zip(streams, start_states, strict=True):
+            stream.bit_generator.state = state
         return layer.forward(inputs if several else inputs[0], training=training)
 
     try:

@@ -163,7 +163,9 @@ metrics = _Namespace("keras.metrics", **{
         "Metric", "Mean", "MeanMetricWrapper", "Accuracy", "SparseCategoricalAccuracy",
         "CategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
         "Precision", "Recall", "AUC", "sparse_categorical_accuracy", "categorical_accuracy",
-        "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get")})
+        "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get",
+        "BinaryAccuracy", "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError",
+        "binary_accuracy", "mean_squared_error", "mean_absolute_error")})
 optimizers = _Namespace(
     "keras.optimizers", Adam=_optimizers.Adam, SGD=_optimizers.SGD,
     RMSprop=_optimizers.RMSprop, Adagrad=_optimizers.Adagrad, Adamax=_optimizers.Adamax,
@@ -179,7 +181,15 @@ losses = _Namespace(
     CategoricalCrossentropy=_losses.CategoricalCrossentropy,
     sparse_categorical_crossentropy=_losses.sparse_categorical_crossentropy,
     categorical_crossentropy=_losses.categorical_crossentropy,
+    BinaryCrossentropy=_losses.BinaryCrossentropy, MeanSquaredError=_losses.MeanSquaredError,
+    MeanAbsoluteError=_losses.MeanAbsoluteError, Huber=_losses.Huber,
+    binary_crossentropy=_losses.binary_crossentropy,
+    mean_squared_error=_losses.mean_squared_error,
+    mean_absolute_error=_losses.mean_absolute_error, huber=_losses.huber,
+    Loss=_losses.Loss, get=_losses.get_loss,
 )
+
+
 def plot_model(model, to_file="model.png", **kwargs):
     """keras.utils.plot_model: the network drawn with Graphviz (tinycnn/viz/network.py)."""
     from tinycnn.viz.network import plot_model as plot  # viz loads matplotlib: only now

@@ -12,6 +12,10 @@ Means: result = sum_n w_n v_n / sum_n w_n over the examples seen, v_n the exampl
     categorical_accuracy          v_n = [argmax p[n] == argmax y[n]]    y: one-hot (N, K)
     (sparse_)top_k_categorical    v_n = [#{j : p[n, j] > p[n, y_n]} < k]   the true class among
                                   the k highest scores (a tie with the k-th counts as in)
+    binary_accuracy               v_n = mean_k [y[n, k] == (p[n, k] > threshold)]   (0.5)
+    mean_squared_error ("mse")    v_n = mean_k (p[n, k] - y[n, k])^2
+    mean_absolute_error ("mae")   v_n = mean_k |p[n, k] - y[n, k]|
+    root_mean_squared_error       sqrt of the mean of (p - y)^2 over every example seen
 Confusion counts (Precision, Recall, AUC) over every entry of y_pred (N, K), y_true of the same
 shape (one-hot); an entry is "predicted positive" when its score is > the threshold (0.5):
     precision = TP / (TP + FP)       recall = TP / (TP + FN)       (0 while nothing is counted)
@@ -19,11 +23,16 @@ shape (one-hot); an entry is "predicted positive" when its score is > the thresh
     curve of (false-positive rate, recall) (ROC) or (recall, precision) (PR).
 Sums are kept in float64 (Keras keeps float32), so results agree with Keras's to float32
 rounding. ``targets`` says what a metric needs, which compile checks against the loss.
+A metric's ``get_config()`` gives its constructor's arguments: ``type(m)(**m.get_config())``
+is a new metric like it (what a model file and a model's copy hold).
 """
 
+import numbers
 import re
 
 import numpy as np
+
+from tinycnn.losses import mean_absolute_error, mean_squared_error, same_rank
 
 NEG_INF = -1e10  # Keras's score for the entries top_k leaves out
 EPSILON = 1e-7  # Keras's backend.epsilon(): AUC's outer thresholds are -eps and 1 + eps
@@ -33,8 +42,15 @@ EPSILON = 1e-7  # Keras's backend.epsilon(): AUC's outer thresholds are -eps and
 def accuracy(y_true, y_pred):
     """[y_true == y_pred] per entry, float (Keras's keras.metrics.accuracy)."""
     y_pred = np.asarray(y_pred)
-    y_true, y_pred = _same_rank(np.asarray(y_true, y_pred.dtype), y_pred)
+    y_true, y_pred = same_rank(np.asarray(y_true, y_pred.dtype), y_pred)
     return (y_true == y_pred).astype(np.float64)
+
+
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """[y_true == (y_pred > threshold)] per entry, float: (N, K) -> (N, K) (Keras's
+    keras.metrics.binary_accuracy; y_true (N,) against y_pred (N, 1) counts as (N, 1))."""
+    y_true, y_pred = same_rank(np.asarray(y_true), np.asarray(y_pred))
+    return (y_true == (y_pred > threshold).astype(y_true.dtype)).astype(np.float64)
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
@@ -82,14 +98,24 @@ def snake_case(name):
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _same_rank(a, b):
-    """Keras's squeeze_or_expand_to_same_rank: a trailing axis of 1 on the longer one goes
-    (or the shorter one, if 1-D, gets one)."""
-    if a.ndim == b.ndim + 1 and a.shape[-1] == 1:
-        return (a, b[..., None]) if b.ndim == 1 else (a[..., 0], b)
-    if b.ndim == a.ndim + 1 and b.shape[-1] == 1:
-        return (a[..., None], b) if a.ndim == 1 else (a, b[..., 0])
-    return a, b
+def _name(name):
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f"metric name: expected a string, got {name!r}")
+    return name
+
+
+def _optional_int(value, what, low):
+    """None, or an int >= low: a metric's k, top_k or class_id."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+                              or value < low):
+        raise ValueError(f"{what}: expected an int >= {low}, got {value!r}")
+    return value
+
+
+def _flag(value, what):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{what}: expected True or False, got {value!r}")
+    return bool(value)
 
 
 # ---- the metric objects --------------------------------------------------------------------
@@ -97,10 +123,12 @@ class Metric:
     """Base class: ``update_state``, ``result``, ``reset_state`` and a ``name`` (by default the
     class's in snake_case, as Keras: Precision -> "precision")."""
 
-    targets = None  # "class ids" or "one-hot": what y_true must be; None: either
+    # What y_true must be: "class ids" (N,), "one-hot" (N, K), "per-output" (N, K) values
+    # of y_pred's shape; None: any of them.
+    targets = None
 
     def __init__(self, name=None):
-        self.name = name or snake_case(type(self).__name__)
+        self.name = _name(name) or snake_case(type(self).__name__)
         self.reset_state()
 
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -165,15 +193,26 @@ class MeanMetricWrapper(Mean):
     def update_state(self, y_true, y_pred, sample_weight=None):
         super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
 
+    def get_config(self):
+        return {"fn": self._fn, **super().get_config(), **self._fn_kwargs}
 
-class Accuracy(MeanMetricWrapper):
+
+class MeanOf(MeanMetricWrapper):
+    """A MeanMetricWrapper whose function is fixed by its class (Accuracy, BinaryAccuracy,
+    ...): its constructor takes the function's settings, and so does its config."""
+
+    def get_config(self):
+        return {**Metric.get_config(self), **self._fn_kwargs}
+
+
+class Accuracy(MeanOf):
     """How often y_pred equals y_true exactly (for predicted class ids, not probabilities)."""
 
     def __init__(self, name="accuracy"):
         super().__init__(accuracy, name)
 
 
-class SparseCategoricalAccuracy(MeanMetricWrapper):
+class SparseCategoricalAccuracy(MeanOf):
     """How often the highest score is the true class; y_true: class ids (N,)."""
 
     targets = "class ids"
@@ -182,7 +221,7 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_categorical_accuracy, name)
 
 
-class CategoricalAccuracy(MeanMetricWrapper):
+class CategoricalAccuracy(MeanOf):
     """How often the highest score is the true class; y_true: one-hot (N, K)."""
 
     targets = "one-hot"
@@ -191,31 +230,77 @@ class CategoricalAccuracy(MeanMetricWrapper):
         super().__init__(categorical_accuracy, name)
 
 
-class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+class SparseTopKCategoricalAccuracy(MeanOf):
     """How often the true class is among the k highest scores; y_true: class ids (N,)."""
 
     targets = "class ids"
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", from_sorted_ids=False):
-        self.k, self.from_sorted_ids = k, from_sorted_ids
-        super().__init__(sparse_top_k_categorical_accuracy, name, k=k,
-                         from_sorted_ids=from_sorted_ids)
+        self.k = _optional_int(k, "SparseTopKCategoricalAccuracy k", low=1)
+        self.from_sorted_ids = _flag(from_sorted_ids,
+                                     "SparseTopKCategoricalAccuracy from_sorted_ids")
+        super().__init__(sparse_top_k_categorical_accuracy, name, k=self.k,
+                         from_sorted_ids=self.from_sorted_ids)
 
-    def get_config(self):
-        return {**super().get_config(), "k": self.k, "from_sorted_ids": self.from_sorted_ids}
 
-
-class TopKCategoricalAccuracy(MeanMetricWrapper):
+class TopKCategoricalAccuracy(MeanOf):
     """How often the true class is among the k highest scores; y_true: one-hot (N, K)."""
 
     targets = "one-hot"
 
     def __init__(self, k=5, name="top_k_categorical_accuracy"):
-        self.k = k
-        super().__init__(top_k_categorical_accuracy, name, k=k)
+        self.k = _optional_int(k, "TopKCategoricalAccuracy k", low=1)
+        super().__init__(top_k_categorical_accuracy, name, k=self.k)
 
-    def get_config(self):
-        return {**super().get_config(), "k": self.k}
+
+class BinaryAccuracy(MeanOf):
+    """How often y_pred > threshold agrees with y_true (0 or 1), entry by entry: for a
+    sigmoid's outputs, the fraction of labels guessed right."""
+
+    targets = "per-output"
+
+    def __init__(self, name="binary_accuracy", threshold=0.5):
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) \
+                or not np.isfinite(threshold):
+            raise ValueError(f"BinaryAccuracy threshold: expected a number, got {threshold!r}")
+        self.threshold = threshold
+        super().__init__(binary_accuracy, name, threshold=threshold)
+
+
+class MeanSquaredError(MeanOf):
+    """The mean of (y_pred - y_true)^2 (averaged over an example's outputs first)."""
+
+    targets = "per-output"
+
+    def __init__(self, name="mean_squared_error"):
+        super().__init__(mean_squared_error, name)
+
+
+class MeanAbsoluteError(MeanOf):
+    """The mean of |y_pred - y_true| (averaged over an example's outputs first)."""
+
+    targets = "per-output"
+
+    def __init__(self, name="mean_absolute_error"):
+        super().__init__(mean_absolute_error, name)
+
+
+class RootMeanSquaredError(Mean):
+    """sqrt(mean (y_pred - y_true)^2): the square root of the mean over every example seen
+    (not the mean of each batch's root), in the targets' units."""
+
+    targets = "per-output"
+
+    def __init__(self, name="root_mean_squared_error"):
+        super().__init__(name)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = same_rank(np.asarray(y_true, np.float64),
+                                   np.asarray(y_pred, np.float64))
+        super().update_state(np.square(y_pred - y_true), sample_weight)
+
+    def result(self):
+        return float(np.sqrt(super().result()))
 
 
 def confusion_counts(y_true, y_pred, thresholds, top_k=None, class_id=None,
@@ -225,7 +310,7 @@ def confusion_counts(y_true, y_pred, thresholds, top_k=None, class_id=None,
     and so on. ``top_k``: only each row's k highest scores can be positive; ``class_id``: only
     that column counts."""
     y_pred = np.asarray(y_pred, dtype=np.float32)
-    y_pred, y_true = _same_rank(y_pred, np.asarray(y_true))
+    y_pred, y_true = same_rank(y_pred, np.asarray(y_true))
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} should have the "
                          "same shape: these metrics compare them entry by entry (one-hot "
@@ -260,11 +345,19 @@ class _ConfusionRatio(Metric):
     other = None  # "fp" or "fn": the count beside TP in the denominator
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None):
-        self.init_thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
+        what = type(self).__name__
+        self.top_k = _optional_int(top_k, f"{what} top_k", low=1)
+        self.class_id = _optional_int(class_id, f"{what} class_id", low=0)
+        self.init_thresholds = thresholds
         if thresholds is None:
             self.thresholds = [0.5 if top_k is None else NEG_INF]
         else:
-            self.thresholds = [float(t) for t in np.atleast_1d(thresholds)]
+            values = np.atleast_1d(np.asarray(thresholds, dtype=object))
+            if values.ndim != 1 or not len(values) or not all(
+                    isinstance(t, numbers.Real) and not isinstance(t, bool) for t in values):
+                raise ValueError(f"{what} thresholds: expected a number or a list of numbers in "
+                                 f"[0, 1], got {thresholds!r}")
+            self.thresholds = [float(t) for t in values]
             if not all(0 <= t <= 1 for t in self.thresholds):
                 raise ValueError(f"{type(self).__name__} thresholds: expected values in "
                                  f"[0, 1], got {thresholds!r}")
@@ -328,7 +421,8 @@ class AUC(Metric):
         if str(summation_method).lower() not in ("interpolation", "minoring", "majoring"):
             raise ValueError(f"AUC summation_method: expected 'interpolation', 'minoring' or "
                              f"'majoring', got {summation_method!r}")
-        self.num_thresholds, self.from_logits = num_thresholds, from_logits
+        self.num_thresholds = num_thresholds
+        self.from_logits = _flag(from_logits, "AUC from_logits")
         self.curve, self.summation_method = str(curve).upper(), str(summation_method).lower()
         inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         self.thresholds = [0.0 - EPSILON, *inner, 1.0 + EPSILON]
@@ -345,7 +439,7 @@ class AUC(Metric):
         # Keras's shortcut for evenly spread thresholds, whose float32 rounding we follow: a
         # score p in [0, 1] is above thresholds 0 .. ceil(p * (T - 1)) - 1.
         y_pred = np.clip(y_pred, 0, 1)
-        y_pred, y_true = _same_rank(y_pred, np.asarray(y_true))
+        y_pred, y_true = same_rank(y_pred, np.asarray(y_true))
         if y_true.shape != y_pred.shape:
             raise ValueError(f"AUC: y_true {y_true.shape} and y_pred {y_pred.shape} should "
                              "have the same shape (one-hot targets for class scores)")
@@ -392,10 +486,13 @@ class AUC(Metric):
 
 
 CLASSES = (Accuracy, SparseCategoricalAccuracy, CategoricalAccuracy, TopKCategoricalAccuracy,
-           SparseTopKCategoricalAccuracy, Precision, Recall, AUC, Mean)
-# Keras's names for them (keras.metrics.get): the class name and its snake_case.
+           SparseTopKCategoricalAccuracy, BinaryAccuracy, MeanSquaredError, MeanAbsoluteError,
+           RootMeanSquaredError, Precision, Recall, AUC, Mean)
+# Keras's names for them (keras.metrics.get): the class name, its snake_case, and a few more.
 BY_NAME = {**{cls.__name__: cls for cls in CLASSES},
-           **{snake_case(cls.__name__): cls for cls in CLASSES}}
+           **{snake_case(cls.__name__): cls for cls in CLASSES},
+           "mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError,
+           "MAE": MeanAbsoluteError}
 
 
 def get(identifier):

@@ -14,55 +14,77 @@ import numpy as np
 from tinycnn.metric_objects import (  # noqa: F401 (tinycnn.metrics.Precision, as keras.metrics)
     AUC,
     BY_NAME,
+    CLASSES,
     Accuracy,
+    BinaryAccuracy,
     CategoricalAccuracy,
     Mean,
+    MeanAbsoluteError,
     MeanMetricWrapper,
+    MeanSquaredError,
     Metric,
     Precision,
     Recall,
+    RootMeanSquaredError,
     SparseCategoricalAccuracy,
     SparseTopKCategoricalAccuracy,
     TopKCategoricalAccuracy,
+    binary_accuracy,
     categorical_accuracy,
     get,
+    mean_absolute_error,
+    mean_squared_error,
     sparse_categorical_accuracy,
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
 
-# The metric names a model file holds (saving/config.py), all of them accuracy: "accuracy" and
-# "acc" take class ids or one-hot targets alike; the other two only the kind their name says.
-ACCURACY_NAMES = {"accuracy": None, "acc": None, "sparse_categorical_accuracy": True,
-                  "categorical_accuracy": False}
+# The names compile takes (and a model file holds): "accuracy" and "acc", which Keras resolves
+# from the shapes (see _accuracy), and Keras's names of the metric classes.
+METRIC_NAMES = sorted({"accuracy", "acc", *BY_NAME} - {"mean", "Mean"})
+# The classes whose objects a model file holds as {"class": name, "config": get_config()}.
+SAVED_CLASSES = {cls.__name__: cls for cls in CLASSES if cls is not Mean}
 # What to use instead of a metric whose targets are not the loss's.
 _OTHER_KIND = {SparseCategoricalAccuracy: "use 'accuracy'", CategoricalAccuracy: "use 'accuracy'",
                SparseTopKCategoricalAccuracy: "use TopKCategoricalAccuracy",
-               TopKCategoricalAccuracy: "use SparseTopKCategoricalAccuracy"}
+               TopKCategoricalAccuracy: "use SparseTopKCategoricalAccuracy",
+               BinaryAccuracy: "use 'accuracy'"}
 
 
-def check_metrics(metrics, sparse, what="metrics"):
+def check_metrics(metrics, targets, what="metrics", units=None):
     """The Metric objects for compile(metrics=...) (or ``weighted_metrics``), one for each
     entry, named as Keras names them: a name gives a new object logged under that name ("acc"
     logs "acc"), an object is used as it is (logged under its ``name``), a class is made with
-    its defaults, a function f(y_true, y_pred) is averaged under its own name. ``sparse``:
-    whether the loss takes class ids (True) or one-hot targets."""
+    its defaults, a function f(y_true, y_pred) is averaged under its own name. ``targets``:
+    what the loss takes (its ``targets``: "class ids", "one-hot", "binary", "values");
+    ``units``: the model's number of outputs K, if known, which "accuracy" depends on."""
     if metrics is None:
         return []
     if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
         raise TypeError(f"compile: {what} should be a list of names or metric objects, such "
                         f"as ['accuracy'], got {metrics!r}")
-    return [_metric(metric, sparse) for metric in metrics]
+    return [_metric(metric, targets, units) for metric in metrics]
 
 
-def _metric(metric, sparse):
+def _accuracy(name, targets, units):
+    """Keras's pick for "accuracy" (compile_utils.get_metric), logged under the name given:
+    BinaryAccuracy for a model with one output, SparseCategoricalAccuracy for class ids,
+    else CategoricalAccuracy (so a multi-label model of K > 1 sigmoids gets the latter, as in
+    Keras). Before the model's outputs are known, binary cross-entropy is taken to have one."""
+    if units == 1 or (units is None and targets == "binary"):
+        return BinaryAccuracy(name=name)
+    if targets == "class ids":
+        return SparseCategoricalAccuracy(name=name)
+    return CategoricalAccuracy(name=name)
+
+
+def _metric(metric, targets, units):
     if isinstance(metric, str) and metric.lower() in ("accuracy", "acc"):
-        # Keras picks the kind from the targets, and logs it under the name given
-        made = (SparseCategoricalAccuracy if sparse else CategoricalAccuracy)(name=metric)
-    elif isinstance(metric, str):
+        return _accuracy(metric, targets, units)
+    if isinstance(metric, str):
         if metric not in BY_NAME:
             raise ValueError(f"compile: unknown metric {metric!r}: tinycnn knows "
-                             f"{sorted({'acc', *BY_NAME} - {'mean', 'Mean'})}")
+                             f"{METRIC_NAMES}")
         made = get(metric)
         made.name = metric
     else:
@@ -73,13 +95,31 @@ def _metric(metric, sparse):
         raise ValueError(f"compile: metric {made.name!r} is a Mean, which averages the values "
                          "you give it (update_state(values)); compile's metrics compare "
                          "y_true with y_pred")
-    if made.targets is not None and (made.targets == "class ids") != sparse:
-        loss_targets = "class ids" if sparse else "one-hot"
+    if made.targets is not None and (made.targets == "class ids") != (targets == "class ids"):
         hint = _OTHER_KIND.get(type(made), "train on one-hot targets (categorical_crossentropy)"
                                " to use it: it compares y_true with y_pred entry by entry")
         raise ValueError(f"compile: metric {made.name!r} takes {made.targets} targets, but the "
-                         f"loss takes {loss_targets} targets; {hint}")
+                         f"loss takes {targets} targets; {hint}")
     return made
+
+
+def saved_form(given, made):
+    """How a model file holds one of compile's metrics: a name as it was given (compile
+    resolves it again on load), else {"class": ..., "config": made.get_config()} for an
+    object of one of tinycnn's metric classes; None for what it cannot hold (a function, a
+    metric class of your own)."""
+    if isinstance(given, str):
+        return given
+    if SAVED_CLASSES.get(type(made).__name__) is type(made):
+        return {"class": type(made).__name__, "config": made.get_config()}
+    return None
+
+
+def from_saved_form(entry):
+    """A metric for compile from what ``saved_form`` wrote: the name, or a new object."""
+    if isinstance(entry, str):
+        return entry
+    return SAVED_CLASSES[entry["class"]](**entry["config"])
 
 
 def log_names(metrics, weighted_metrics=()):

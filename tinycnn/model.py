@@ -1,6 +1,7 @@
 """Sequential: a stack of layers that trains like a Keras model.
 
-One training step on a batch (x, y) (``train_step``):
+One training step on a batch (x, y) (``train_step``), for a model ending in a softmax and
+trained with cross-entropy:
     z     = layer_L(... layer_1(x))     forward up to the logits z, the final softmax left
                                         to the loss; each layer caches what backward needs
     probs = softmax(z)
@@ -8,25 +9,38 @@ One training step on a batch (x, y) (``train_step``):
     dz    = (probs - onehot(y)) / N     the softmax + cross-entropy gradient
     dout  = layer_1.backward(... layer_L.backward(dz))     each layer fills layer.grads
     optimizer.step(params, grads)       e.g. Adam moves every trainable parameter
+Binary cross-entropy does the same under a final sigmoid (dz = (sigmoid(z) - y) / (N K)); a
+regression loss (mean squared error, ...) reads the output p itself and backward starts from
+its dL/dp. Each loss says which (losses.py); ``_check_output`` holds the model to it.
 ``fit`` (the loop in training.py) repeats this over shuffled batches for some epochs;
 ``evaluate`` and ``predict`` only run the forward pass (training=False); ``train_on_batch``,
 ``test_on_batch`` and ``predict_on_batch`` do it for one batch. Batches of more than
 32 images run in pieces of 32 (the gradients added up before the optimizer step), which keeps
 every layer's arrays in cache, unless a layer mixes the images of a batch (BatchNorm).
-Shapes: x (N, H, W, C) float32, y (N,) class ids, z and probs (N, K).
+Shapes: x (N, H, W, C) float32; y (N,) class ids or targets (N, K); z and probs (N, K).
+fit, evaluate and predict also take an ImageDataset (keras.utils.image_dataset_from_directory)
+as x, as Keras takes a dataset: its images and labels, in its batch size.
 """
 
 import numpy as np
 
 from tinycnn import graph, parallel, saving, training
 from tinycnn.callbacks import CallbackList
-from tinycnn.layers.activations import softmax
+from tinycnn.layers.activation import Activation
 from tinycnn.layers.shapes import flag, positive_int
-from tinycnn.losses import get_loss, log_softmax
-from tinycnn.metrics import ACCURACY_NAMES, check_metrics
+from tinycnn.losses import get_loss
+from tinycnn.metrics import check_metrics, saved_form
 from tinycnn.network import NestedNetwork, Network
 from tinycnn.optimizers import get_optimizer
-from tinycnn.validation import check_images, check_labels, check_not_single_image
+from tinycnn.validation import (
+    check_images,
+    check_labels,
+    check_not_single_image,
+    check_targets,
+    from_dataset,
+    is_dataset,
+    validation_dataset,
+)
 
 
 class Model(Network):
@@ -69,6 +83,7 @@ class Model(Network):
     def _start_training_state(self):
         self.loss, self.optimizer, self.metrics = None, None, []
         self.weighted_metrics, self.metric_objects, self.weighted_metric_objects = [], [], []
+        self._metrics_units = None  # the outputs K "accuracy" was resolved for (None: unknown)
         self.stop_training, self.history = False, None
         self.fit_rng, self.validates, self._initial_epoch = None, False, None
         self.stop_evaluating = self.stop_predicting = False
@@ -103,22 +118,35 @@ class Model(Network):
     def compile(self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=None,
                 weighted_metrics=None):
         """Choose the optimizer, the loss and the metrics to train with (Keras's argument
-        order). ``metrics``: names ("accuracy", "top_k_categorical_accuracy", ...), metric
-        objects (tinycnn.metrics.Precision(), ...) or functions f(y_true, y_pred), each logged
-        under its name: ["acc"] logs "acc". ``weighted_metrics``: the same, counting each
-        example by its sample weight (fit's sample_weight or class_weight)."""
+        order). ``loss``: a name ("sparse_categorical_crossentropy", "binary_crossentropy",
+        "mse", "mae", "huber", ...), a loss object or class (tinycnn.losses). ``metrics``:
+        names ("accuracy", "mae", "top_k_categorical_accuracy", ...), metric objects
+        (tinycnn.metrics.Precision(), ...) or functions f(y_true, y_pred), each logged under
+        its name: ["acc"] logs "acc"; "accuracy" is the kind Keras picks (binary for one
+        output, else sparse or categorical by the targets). ``weighted_metrics``: the same,
+        counting each example by its sample weight (fit's sample_weight or class_weight)."""
         loss = get_loss(loss)
-        sparse = getattr(loss, "sparse", True)
-        metric_objects = check_metrics(metrics, sparse)
-        weighted_metric_objects = check_metrics(weighted_metrics, sparse, "weighted_metrics")
+        targets = loss.targets
+        check_metrics(metrics, targets)  # refuse a bad metric before changing anything
+        check_metrics(weighted_metrics, targets, "weighted_metrics")
         self.metrics, self.weighted_metrics = list(metrics or []), list(weighted_metrics or [])
-        self.metric_objects, self.weighted_metric_objects = (metric_objects,
-                                                             weighted_metric_objects)
         self.loss = loss
+        self._make_metric_objects()
         self.optimizer = get_optimizer(optimizer)
         self.optimizer.kernels = self.kernels
         self._check_output("compile")
         return self
+
+    def _make_metric_objects(self):
+        """compile's metrics as objects, "accuracy" resolved for the model's outputs as Keras
+        resolves it (metrics.check_metrics); made again once a model compiled before it was
+        built knows its outputs (``prepare``)."""
+        units = self.output_shape[-1] if self.built and self.output_shape else None
+        targets = self.loss.targets
+        self.metric_objects = check_metrics(self.metrics, targets, units=units)
+        self.weighted_metric_objects = check_metrics(self.weighted_metrics, targets,
+                                                     "weighted_metrics", units)
+        self._metrics_units = units
 
     @property
     def metrics_names(self):
@@ -130,74 +158,111 @@ class Model(Network):
         return ["loss"] + (["compile_metrics"] if self.metrics or self.weighted_metrics else [])
 
     def _check_output(self, what):
-        """Cross-entropy reads the output as class probabilities (N, K): anything else would
-        train on garbage or fail deep inside NumPy."""
+        """Each loss reads the output as it says (losses.py): a cross-entropy the class
+        probabilities of a softmax, binary cross-entropy those of sigmoids, a regression
+        loss any values, each (N, K); anything else would train on garbage or fail deep
+        inside NumPy."""
         if self.loss is None:
             raise RuntimeError(f"{what}: call model.compile(loss=..., optimizer=...) first")
         if not self.layers:
             return
         last = self.output_layer
-        from_logits = getattr(self.loss, "from_logits", False)  # a user's own loss may lack it
-        if from_logits and self.ends_in_softmax:
+        ends_in = getattr(last, "activation", None)
+        reads = self.loss.activation  # the activation whose logits it reads: softmax, sigmoid
+        if self.loss.from_logits and reads is not None and ends_in == reads:
             raise ValueError(
                 f"{what}: the loss has from_logits=True, but the last layer {last} already "
-                "applies a softmax (it would be applied twice); drop the softmax or use "
+                f"applies a {reads} (it would be applied twice); drop the {reads} or use "
                 "from_logits=False")
-        if not from_logits and not self.ends_in_softmax:
+        allowed = self.loss.output_activations
+        if not self.loss.from_logits and allowed is not None and ends_in not in allowed:
+            softmax_note = ("; a softmax's outputs are not independent probabilities (Keras "
+                            "would read its logits as a sigmoid's): for one class per example "
+                            "use a cross-entropy" if reads == "sigmoid" and ends_in == "softmax"
+                            else "")
             raise ValueError(
                 f"{what}: {self.loss.name} needs probabilities, but the last layer {last} does "
-                "not end in a softmax; use Dense(K, activation='softmax'), add a Softmax() "
-                "layer, or give the loss from_logits=True (e.g. "
-                "tinycnn.losses.SparseCategoricalCrossentropy(from_logits=True))")
+                f"not end in a {reads}; use Dense(K, activation='{reads}'), add a "
+                f"{reads.capitalize()}() layer, or give the loss from_logits=True (e.g. "
+                f"tinycnn.losses.{type(self.loss).__name__}(from_logits=True)){softmax_note}")
         if self.built and len(self.output_shape) != 1:
+            activation = f", activation='{reads}'" if reads else ""
             raise ValueError(
-                f"{what}: {self.loss.name} needs class scores of shape (N, K), but the "
+                f"{what}: {self.loss.name} needs outputs of shape (N, K), but the "
                 f"model's output has shape {(None, *self.output_shape)} (last layer "
                 f"{last.name!r}); flatten or pool it first (Flatten() or "
-                "GlobalAveragePooling2D()), then Dense(K, activation='softmax')")
+                f"GlobalAveragePooling2D()), then Dense(K{activation})")
 
-    # ---- from scores to loss and probabilities -------------------------------------------
-    # "Scores" are what forward(x, logits=True) gives: the logits z when the model ends in a
-    # softmax it can stop before (or is trained from_logits), else its probabilities.
+    # ---- from scores to loss and outputs -------------------------------------------------
+    # "Scores" are what forward(x, logits=True) gives: the logits z when the model ends in the
+    # activation its loss reads the logits of (a softmax or a sigmoid) and can stop before it,
+    # or when it is trained from_logits; else its output.
+    @property
+    def gives_logits(self):
+        """Whether ``forward(x, logits=True)`` stops before the final activation: the one the
+        loss reads the logits of (losses.py: a softmax for cross-entropy, a sigmoid for binary
+        cross-entropy, none for a regression loss), when the last layer can stop before it.
+        Before compile, a final softmax's (Network.gives_logits)."""
+        reads = "softmax" if self.loss is None else self.loss.activation
+        last = self.output_layer
+        if reads is None or getattr(last, "activation", None) != reads:
+            return False
+        return isinstance(last, Activation) or getattr(
+            last, "gives_logits", hasattr(last, "forward_preactivation"))
+
     @property
     def _scores_are_logits(self):
-        return getattr(self.loss, "from_logits", False) or self.gives_logits
+        return self.loss.activation is not None and (self.loss.from_logits or self.gives_logits)
 
     def probabilities(self, scores):
-        """Class probabilities (N, K) from scores (N, K)."""
-        return softmax(scores) if self._scores_are_logits else scores
+        """What the loss's gradient reads, from scores (N, K): the loss's activation applied
+        to logits (softmax(z), sigmoid(z)), else the scores as they are (the output)."""
+        return self.loss.activate(scores) if self._scores_are_logits else scores
+
+    def output_of(self, scores, probs):
+        """The model's output (N, K) for its scores and their ``probabilities``: what predict
+        gives and the metrics see, as in Keras: the logits themselves for a loss that takes
+        logits (from_logits=True), else probs."""
+        return scores if self.loss.from_logits else probs
 
     def loss_of(self, scores, y, sample_weight=None):
         """The mean loss (float) of scores (N, K) for targets y: from the logits where there
-        are logits, as Keras reports it, else from the probabilities. ``sample_weight`` (N,)
+        are logits, as Keras reports it, else from the output. ``sample_weight`` (N,)
         weighs each example's loss: sum_n w_n L_n / N, Keras's "sum over the batch size"."""
         if sample_weight is None:
             if self._scores_are_logits:
                 return self.loss.of_logits(y, scores)
             return self.loss(y, scores)
         if self._scores_are_logits:
-            losses = -self.loss.picked(log_softmax(scores), y)
+            losses = self.loss.per_example_of_logits(y, scores)
         else:
             losses = self.loss.per_example(y, scores)
         return float(np.sum(losses * sample_weight.astype(losses.dtype)) / len(losses))
 
     def backward_loss(self, probs, y, weight=1.0, sample_weight=None):
         """Backpropagate the loss of (probs, y), times ``weight`` (and each example's row
-        times its ``sample_weight``), through every layer; fills layer.grads. The loss hands
-        back dL/dlogits = (probs - onehot(y)) / N: a model that ends in a softmax skips the
-        softmax's Jacobian (compile checks the softmax is there); with from_logits=True the
-        output is the logits already."""
-        dlogits = self.loss.gradient_wrt_logits(y, probs)
+        times its ``sample_weight``), through every layer; fills layer.grads. Where the loss
+        reads logits it hands back dL/dlogits, (probs - targets) / N for cross-entropy: a
+        model that ends in the loss's softmax (or sigmoid) skips that activation's Jacobian,
+        and with from_logits=True the output is the logits already. A regression loss (or a
+        loss reading clipped probabilities) hands back dL/d(output), and backward runs
+        through every activation."""
+        if self._scores_are_logits:
+            dscores = self.loss.gradient_wrt_logits(y, probs)
+            before_activation = not self.loss.from_logits
+        else:
+            dscores = self.loss.gradient(y, probs).astype(probs.dtype, copy=False)
+            before_activation = False
         if weight != 1.0:
-            dlogits *= weight
+            dscores *= weight
         if sample_weight is not None:
-            dlogits *= sample_weight.astype(dlogits.dtype)[:, None]
-        self.backward(dlogits, before_activation=not getattr(self.loss, "from_logits", False))
+            dscores *= sample_weight.astype(dscores.dtype)[:, None]
+        self.backward(dscores, before_activation=before_activation)
 
     # ---- one training step ---------------------------------------------------------------
     def train_step(self, x, y, sample_weight=None):
         """One optimisation step on prepared arrays x (N, H, W, C), y (and sample weights
-        (N,)); returns (loss, probs). The step itself reads top to bottom in training.py
+        (N,)); returns (loss, outputs (N, K)). The step itself reads top to bottom in training.py
         (``training.train_step``); this is the hook fit calls, to override as in Keras."""
         return training.train_step(self, x, y, sample_weight)
 
@@ -210,10 +275,10 @@ class Model(Network):
         weights, class_weight = self._weights(sample_weight, class_weight, y, "train_on_batch")
         if class_weight is not None:
             weights = training.class_sample_weights(y, class_weight)
-        loss, probs = self.train_step(x, y) if weights is None else self.train_step(x, y,
-                                                                                    weights)
+        loss, outputs = self.train_step(x, y) if weights is None else self.train_step(x, y,
+                                                                                      weights)
         running = training.RunningLogs(self)
-        running.add(loss, probs, y, weights)
+        running.add(loss, outputs, y, weights)
         return _keras_result(running.logs(), return_dict)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
@@ -249,9 +314,11 @@ class Model(Network):
     # ---- fit, evaluate, predict ----------------------------------------------------------
     def prepare(self, x, y=None, what="x"):
         """Check and convert user data: images (N, H, W, C) in the model's dtype, labels as
-        the loss wants. Builds an unbuilt model, but only from data that passed the checks."""
+        the loss wants (its ``targets``). Builds an unbuilt model, but only from data that
+        passed the checks."""
         if not isinstance(x, np.ndarray):
-            raise TypeError(f"{what}: expected a NumPy array, got {type(x).__name__}")
+            raise TypeError(f"{what}: expected a NumPy array, got {type(x).__name__} (fit, "
+                            "evaluate and predict also take an ImageDataset)")
         declared = self.layers[0].declared_input_shape if self.layers else None
         expected = self.input_shape or declared
         check_not_single_image(x, expected, what)
@@ -262,17 +329,30 @@ class Model(Network):
         if y is None:
             return x
         self._check_output(what if what != "x" else "fit")
-        sparse = getattr(self.loss, "sparse", True)
-        return x, check_labels(y, len(x), self.output_shape[-1], sparse,
-                               what="y" if what == "x" else f"{what} labels", dtype=self.dtype)
+        units = self.output_shape[-1]
+        if units != self._metrics_units:  # compiled before the outputs were known
+            self._make_metric_objects()
+        targets, labels_what = self.loss.targets, "y" if what == "x" else f"{what} labels"
+        if targets in ("class ids", "one-hot"):
+            y = check_labels(y, len(x), units, targets == "class ids", what=labels_what,
+                             dtype=self.dtype)
+        else:
+            y = check_targets(y, len(x), units, targets == "binary", what=labels_what,
+                              dtype=self.dtype)
+        return x, y
 
-    def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
-            initial_epoch=0, steps_per_epoch=None, validation_batch_size=None, validation_freq=1,
-            seed=None):
+    def fit(self, x, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None,
+            validation_batch_size=None, validation_freq=1, seed=None):
         """Train; returns a History whose ``.history`` maps each logged name to per-epoch values.
 
-        x: (N, H, W, C) or (N, H, W) float images; y: (N,) class ids. ``validation_split``
+        x: (N, H, W, C) or (N, H, W) float images; y: what the loss takes, (N,) class ids,
+        one-hot rows (N, K) or targets (N, K) (or (N,) for one output). ``batch_size``: 32 if
+        not given. x may be an ImageDataset instead (image_dataset_from_directory), as Keras
+        takes a dataset: its images and labels (so no y), in batches of its batch_size (so no
+        batch_size), shuffled as ``shuffle`` says; ``validation_data`` may be one too.
+        ``validation_split``
         keeps the last fraction of (x, y), before shuffling, for validation (as Keras);
         ``validation_freq``: validate after every n-th epoch, or after the epochs listed
         (from 1). ``epochs`` is the epoch to stop at and ``initial_epoch`` the one to start
@@ -290,7 +370,12 @@ class Model(Network):
         verbose: 1 (or "auto") a progress bar per epoch, 2 one line per epoch, 0 silent.
         """
         self._check_output("fit")
+        x, y, batch_size = from_dataset(x, y, batch_size, "fit", sample_weight=sample_weight,
+                                         validation_split=validation_split)
         batch_size = _batch_size(batch_size, "fit batch_size")
+        if is_dataset(validation_data):
+            validation_data, validation_batch_size = validation_dataset(validation_data,
+                                                                         validation_batch_size)
         validation_batch_size = _batch_size(validation_batch_size or batch_size,
                                             "fit validation_batch_size")
         x, y = self.prepare(x, y)
@@ -300,12 +385,15 @@ class Model(Network):
                             initial_epoch, validation_batch_size, sample_weight, class_weight,
                             steps_per_epoch, validation_freq)
 
-    def evaluate(self, x, y, batch_size=32, verbose=0, sample_weight=None, callbacks=None,
+    def evaluate(self, x, y=None, batch_size=None, verbose=0, sample_weight=None, callbacks=None,
                  return_dict=False):
         """[loss, *metrics] on (x, y) (just the loss if compiled without metrics; a dict with
         ``return_dict``), with Keras's test moments for ``callbacks``. ``sample_weight`` (N,)
-        weighs each example's loss (and the weighted metrics), as in fit."""
+        weighs each example's loss (and the weighted metrics), as in fit. x may be an
+        ImageDataset, as in fit."""
         self._check_output("evaluate")
+        x, y, batch_size = from_dataset(x, y, batch_size, "evaluate",
+                                         sample_weight=sample_weight)
         x, y = self.prepare(x, y)
         weights, _ = self._weights(sample_weight, None, y, "evaluate")
         verbose = training.verbosity(verbose)
@@ -315,9 +403,12 @@ class Model(Network):
         logs = training.evaluate(self, x, y, batch_size, callbacks, weights)
         return _keras_result(logs, return_dict)
 
-    def predict(self, x, batch_size=32, verbose=0, callbacks=None):
-        """Class probabilities (N, K) for images x (N, H, W, C) or (N, H, W); one image is
-        a batch of one: x[None]. ``callbacks`` get Keras's predict moments."""
+    def predict(self, x, batch_size=None, verbose=0, callbacks=None):
+        """The model's output (N, K) for images x (N, H, W, C) or (N, H, W): class
+        probabilities under a softmax, a sigmoid's probabilities, a regression's values; one
+        image is a batch of one: x[None]. x may be an ImageDataset (its images; its labels,
+        if any, are not used). ``callbacks`` get Keras's predict moments."""
+        x, _, batch_size = from_dataset(x, None, batch_size, "predict", labels_needed=False)
         x = self.prepare(x)
         verbose = training.verbosity(verbose)
         batch_size = _batch_size(batch_size, "predict batch_size")
@@ -331,7 +422,8 @@ class Model(Network):
         if sample_weight is not None and class_weight is not None:
             raise ValueError(f"{what}: give sample_weight or class_weight, not both (as Keras)")
         if class_weight is not None:
-            return None, _class_weight(class_weight, self.output_shape[-1])
+            # one sigmoid output: its classes are 0 and 1, as its targets round to
+            return None, _class_weight(class_weight, max(self.output_shape[-1], 2))
         if sample_weight is None:
             return None, None
         weights = np.asarray(sample_weight)
@@ -359,18 +451,18 @@ class Model(Network):
         saving.save_model(self, path)
 
     def check_saveable(self, what="save"):
-        """Refuse, by name, what the model file cannot hold yet (rather than write a file that
-        loads as another model): metrics other than the accuracies named in ACCURACY_NAMES,
-        and weighted_metrics."""
-        unsaved = [made.name for given, made in zip(self.metrics, self.metric_objects,
-                                                    strict=True)
-                   if not isinstance(given, str) or given not in ACCURACY_NAMES]
-        unsaved += [made.name for made in self.weighted_metric_objects]
+        """Refuse, by name, what the model file cannot hold (rather than write a file that
+        loads as another model): a metric function, or a metric of a class of your own
+        (metrics.saved_form). Names and tinycnn's metric objects it holds."""
+        pairs = [*zip(self.metrics, self.metric_objects, strict=True),
+                 *zip(self.weighted_metrics, self.weighted_metric_objects, strict=True)]
+        unsaved = [made.name for given, made in pairs if saved_form(given, made) is None]
         if unsaved:
             raise ValueError(
-                f"{what}: the model file cannot hold the metric(s) {unsaved} yet (it holds "
-                f"the metric names {sorted(ACCURACY_NAMES)}, and no weighted_metrics); "
-                "compile with those to save, or compile again after loading")
+                f"{what}: the model file cannot hold the metric(s) {unsaved}: it holds "
+                "metric names and objects of tinycnn.metrics' classes, not functions or "
+                "classes of your own; compile without them to save, and compile again with "
+                "them after loading")
 
     def save_weights(self, path):
         """Keras's ``save_weights``: the model file (save), from which ``load_weights`` takes

@@ -284,6 +284,13 @@ class Network:
             layer.use_kernels(name)
         return self
 
+    def set_rng(self, rng):
+        """Hand ``rng`` (a np.random.Generator) to every layer for its training-time draws
+        (Layer.set_rng), the layers of a model used as a layer too: fit calls it with the
+        stream it shuffles with. A layer made with ``seed=`` keeps drawing from its own."""
+        for layer in self.layers:
+            layer.set_rng(rng)
+
     def summary(self, print_fn=print, costs=False):
         """Print (and return) a Keras-style table: Layer (type) | Output Shape | Param #;
         ``costs=True`` adds each layer's multiply-adds and activation memory per image. A model
@@ -479,18 +486,17 @@ class NestedNetwork(Layer):
     def non_trainable_weights(self):
         return self.network.non_trainable_weights
 
-    @property
-    def rng(self):
-        """The generator of the inner layers that draw (Dropout), one for all of them; setting
-        it gives it to each of them (fit hands every layer the model's training stream)."""
-        drawing = [layer.rng for layer in self.network.layers if hasattr(layer, "rng")]
-        return drawing[0] if drawing else None
+    def set_rng(self, rng):
+        """Pass ``rng`` on to every layer of the inner network (the wrapper draws nothing
+        itself): fit's training stream reaches a Dropout inside a model used as a layer."""
+        super().set_rng(rng)
+        self.network.set_rng(rng)
 
-    @rng.setter
-    def rng(self, value):
-        for layer in self.network.layers:
-            if hasattr(layer, "rng"):
-                layer.rng = value
+    def random_streams(self):
+        """The generators the inner layers draw from, each once."""
+        streams = {id(stream): stream for layer in self.network.layers
+                   for stream in layer.random_streams()}
+        return list(streams.values())
 
     def compute_output_shape(self, input_shape):
         if tuple(input_shape) != self.network.input_shape:

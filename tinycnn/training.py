@@ -5,6 +5,7 @@ evaluate and predict, with the callbacks' moments in Keras's order.
         z     = model.forward(x, logits=True)   the scores before the final softmax
         probs = softmax(z);  dz = (probs - onehot(y)) / N
         model.backward(dz)                      every layer fills layer.grads
+                                                (other losses: model.backward_loss)
         optimizer.step(params, grads)           whole, even under Ctrl-C; then each
                                                 layer's weight constraints, if it has any
     train_epoch                                 train_step over shuffled batches
@@ -39,7 +40,8 @@ TRAIN_PIECE = 32  # images per forward and backward pass inside one training ste
 
 def train_step(model, x, y, sample_weight=None):
     """One optimisation step of ``model`` on prepared arrays x (N, H, W, C), y; returns
-    (loss, probs (N, K)). ``sample_weight`` (N,): each example's weight in the loss.
+    (loss, outputs (N, K), what the metrics see). ``sample_weight`` (N,): each example's
+    weight in the loss.
 
     A batch of more than TRAIN_PIECE images goes forward and backward in pieces whose
     gradients are added up, each weighted by its share of the batch, before the optimizer
@@ -67,8 +69,8 @@ def train_step(model, x, y, sample_weight=None):
                              [layer.name for layer in model.layers])
         for layer in model.layers:  # kernel_constraint=...: back inside it, as Keras does
             layer.apply_constraints()
-    loss = model.loss_of(np.concatenate(scores), y, sample_weight)
-    return loss + penalty, np.concatenate(probs)
+    scores, probs = np.concatenate(scores), np.concatenate(probs)
+    return model.loss_of(scores, y, sample_weight) + penalty, model.output_of(scores, probs)
 
 
 def _rows(array, start, stop):
@@ -99,10 +101,10 @@ def train_epoch(model, x, y, batches, callbacks, interrupt, sample_weight=None):
         callbacks.on_train_batch_begin(step)
         weights = None if sample_weight is None else sample_weight[batch]
         if weights is None:  # a train_step a user overrides may take (x, y) only
-            loss, probs = model.train_step(x[batch], y[batch])
+            loss, outputs = model.train_step(x[batch], y[batch])
         else:
-            loss, probs = model.train_step(x[batch], y[batch], weights)
-        running.add(loss, probs, y[batch], weights)
+            loss, outputs = model.train_step(x[batch], y[batch], weights)
+        running.add(loss, outputs, y[batch], weights)
         done += 1
         callbacks.on_train_batch_end(step, running.logs())
         if model.stop_training:
@@ -165,9 +167,7 @@ def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_d
         sample_weight = class_sample_weights(y, class_weight)
 
     rng = model.training_rng if seed is None else np.random.default_rng(seed)
-    for layer in model.layers:
-        if hasattr(layer, "rng"):  # Dropout draws its masks from the same stream
-            layer.rng = rng
+    model.set_rng(rng)  # the layers that draw (Dropout, augmentation) draw from it too
     model.fit_rng = rng  # what BackupAndRestore saves and puts back
     batches = EpochBatches(len(x), batch_size, shuffle, rng, steps_per_epoch)
     history = History()
@@ -252,8 +252,8 @@ def split_validation(model, x, y, validation_split, validation_data, sample_weig
                          f"got {validation_split!r}")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("fit validation_data: expected a pair (x_val, y_val); tinycnn "
-                             "does not take sample weights or a dataset object there")
+            raise ValueError("fit validation_data: expected a pair (x_val, y_val) or an "
+                             "ImageDataset; tinycnn does not take sample weights there")
         validation = model.prepare(*validation_data, what="validation_data")
         return (x, y, sample_weight), (*validation, None)
     if validation_split == 0:
@@ -280,8 +280,8 @@ def evaluate(model, x, y, batch_size, callbacks, sample_weight=None):
         callbacks.on_test_batch_begin(step)
         start, stop = step * batch_size, step * batch_size + len(scores)
         labels, weights = y[start:stop], _rows(sample_weight, start, stop)
-        running.add(model.loss_of(scores, labels, weights) + penalty,
-                    model.probabilities(scores), labels, weights)
+        outputs = model.output_of(scores, model.probabilities(scores))
+        running.add(model.loss_of(scores, labels, weights) + penalty, outputs, labels, weights)
         callbacks.on_test_batch_end(step, running.logs())
         if model.stop_evaluating:
             batches.close()
@@ -323,14 +323,14 @@ class RunningLogs:
         for metric in self.metrics + self.weighted_metrics:
             metric.reset_state()
 
-    def add(self, loss, probs, y, sample_weight=None):
-        """loss: the batch's mean loss; probs (n, K); y: (n,) class ids or (n, K) targets;
-        sample_weight: (n,) or None."""
-        self.loss.update_state(loss, sample_weight=len(probs))
+    def add(self, loss, outputs, y, sample_weight=None):
+        """loss: the batch's mean loss; outputs (n, K), the model's; y: (n,) class ids or
+        (n, K) targets; sample_weight: (n,) or None."""
+        self.loss.update_state(loss, sample_weight=len(outputs))
         for metric in self.metrics:
-            metric.update_state(y, probs)
+            metric.update_state(y, outputs)
         for metric in self.weighted_metrics:
-            metric.update_state(y, probs, sample_weight)
+            metric.update_state(y, outputs, sample_weight)
 
     def logs(self):
         results = [metric.result() for metric in self.metrics + self.weighted_metrics]
@@ -347,5 +347,8 @@ def verbosity(verbose):
 
 
 def class_ids(y):
-    """(N,) class ids from class ids or from one-hot targets (N, K)."""
-    return y if y.ndim == 1 else np.argmax(y, axis=1)
+    """(N,) class ids from class ids, one-hot targets (N, K), or binary targets (N, 1)
+    (rounded, as Keras reads them for class_weight)."""
+    if y.ndim == 1:
+        return y
+    return np.argmax(y, axis=1) if y.shape[1] != 1 else np.round(y[:, 0]).astype(np.int64)

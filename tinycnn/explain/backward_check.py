@@ -19,7 +19,8 @@ everything below it only inherits the error.
 It runs on a float64 copy of the model (model_copy.py; in float32 the rounding of L swamps
 the difference quotient) on the NumPy twin kernels (no Numba compilation for float64), opened
 up (leaves.py: a model used as a layer is checked layer by layer), in training mode as a
-training step runs (Dropout draws the same masks in every forward pass).
+training step runs (Dropout draws the same masks in every forward pass, the augmentation layers
+the same transforms).
 The loss comes from the logits z and the one-hot (or given) targets T:
     L = mean_n ( logsumexp(z_n) - sum_k T[n, k] z[n, k] ),    dL/dz = (softmax(z) - T) / N
 the cross-entropy of both losses, without their clipping, so the gradient is exact.
@@ -81,21 +82,22 @@ def check_backward(model, x, targets, seed=0):
     x = np.asarray(x, dtype=np.float64)
     targets = np.asarray(targets, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    # Each layer that draws (Dropout) gets a stream of its own, rewound before every forward
-    # pass: the same masks in every run of the model.
-    drawing = [layer for layer in computing_layers(twin)
-               if getattr(layer, "rng", None) is not None]
+    # Each layer that draws (Dropout, the augmentation layers) is handed a stream of its own,
+    # and the generator it really draws from (that one, or its own if it was made with seed=:
+    # Layer.random_streams) is rewound before every forward pass: the same draws in every run.
+    drawing = [layer for layer in computing_layers(twin) if layer.random_streams()]
     for number, layer in enumerate(drawing):
-        layer.rng = np.random.default_rng([seed, number])
-    start_states = [layer.rng.bit_generator.state for layer in drawing]
+        layer.set_rng(np.random.default_rng([seed, number]))
+    streams = [stream for layer in drawing for stream in layer.random_streams()]
+    start_states = [stream.bit_generator.state for stream in streams]
     with logit_network(twin, "checkup") as network:
         for reader in network.input_readers():
             reader.needs_input_grad = True
         steps = network.steps
 
         def rewind():
-            for layer, state in zip(drawing, start_states, strict=True):
-                layer.rng.bit_generator.state = state
+            for stream, state in zip(streams, start_states, strict=True):
+                stream.bit_generator.state = state
 
         def loss_of(runner):
             """L after a training forward pass of ``runner`` (the network, or a nudged copy)."""

@@ -69,6 +69,10 @@ def checkup(model, x, y, print_fn=print):
         raise RuntimeError("checkup: the model is not compiled; call model.compile(loss=..., "
                            "optimizer=...) first: the check-up trains copies of it with the "
                            "same loss and optimizer settings")
+    if getattr(model.loss, "activation", "softmax") != "softmax":
+        # its checks (the first loss near ln K, the softmax's gradient) are a classifier's
+        raise ValueError(f"checkup: it checks classifiers trained with a cross-entropy on a "
+                         f"softmax; model {model.name!r} is trained with {model.loss.name!r}")
     x, y = model.prepare(x, y, what="checkup x")
     x, y = x[:LOSS_IMAGES], y[:LOSS_IMAGES]
     layers = [{"name": layer.name, "type": type(layer).__name__, "relu_units": 0,

@@ -11,14 +11,17 @@ the way ``load_model`` rebuilds a saved model:
                 so the copy shares it too), and the same class made from those inputs and
                 outputs, which builds it from the seed
     weights     set_weights(model.get_weights()): params and state (BatchNorm's statistics)
-    compile     the same loss, metrics and optimizer settings (optimizer_from_config), with a
-                fresh optimizer state: a copy starts training from step 0
+    compile     the same loss, metrics, weighted metrics and optimizer settings
+                (optimizer_from_config), with fresh metric objects (type(m)(**m.get_config()):
+                the copy's running totals are its own) and a fresh optimizer state: a copy
+                starts training from step 0
     kernels     the same kernel set ("numba" or "numpy") and number of worker threads
 A model used as a layer of another (a NestedNetwork, as Keras's Sequential([model, ...])) is
 copied the same way, then wrapped again: the copy shares no weight with the original's.
 """
 
 from tinycnn import graph
+from tinycnn.metric_objects import Metric
 from tinycnn.optimizers import optimizer_from_config
 
 
@@ -30,9 +33,18 @@ def copy_model(model, dtype=None):
     twin.use_kernels(model.kernels.name)
     twin.workers = getattr(model, "workers", 1)
     if getattr(model, "loss", None) is not None and getattr(model, "optimizer", None) is not None:
-        twin.compile(loss=model.loss, metrics=list(model.metrics),
+        twin.compile(loss=model.loss, metrics=[_fresh(metric) for metric in model.metrics],
+                     weighted_metrics=[_fresh(metric) for metric in model.weighted_metrics],
                      optimizer=optimizer_from_config(model.optimizer.get_config()))
     return twin
+
+
+def _fresh(metric):
+    """A new metric object like ``metric`` (its settings, none of its running totals); a name,
+    a class or a function as it is."""
+    if isinstance(metric, Metric):
+        return type(metric)(**metric.get_config())
+    return metric
 
 
 def clone_model(model):

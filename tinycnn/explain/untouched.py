@@ -7,7 +7,7 @@ every layer:
     needs_input_grad  False on the layers reading the model's input (nothing below them trains);
                       a saliency map needs dL/d(image), so it is switched on for a while
     state             BatchNorm's moving statistics, moved by a training forward
-    rng               the random stream of a layer that draws (Dropout's masks)
+    random_stream()   where the generator a layer draws from stands (Dropout's masks)
 and in the model's steps: ``step.cache``, what each call of a shared layer kept for its own
 backward. ``untouched(model)`` saves all of them and puts them back on the way out, error or
 not: a model explained halfway through training goes on exactly as if nothing had happened.
@@ -37,7 +37,7 @@ def untouched(model):
 
 
 def _save(layer):
-    rng = getattr(layer, "rng", None)
+    stream = layer.random_stream()  # its own generator (seed=), its rng, or None
     return {
         "cache": layer._cache,
         "needs_input_grad": layer.needs_input_grad,
@@ -45,7 +45,7 @@ def _save(layer):
         # the dict (the package's layers do) or write into the old ones (a layer of yours may).
         "grads": (layer.grads, {key: (value, value.copy()) for key, value in layer.grads.items()}),
         "state": {key: value.copy() for key, value in layer.state.items()},
-        "rng": rng.bit_generator.state if rng is not None else None,
+        "stream": (stream, stream.bit_generator.state) if stream is not None else None,
     }
 
 
@@ -60,5 +60,6 @@ def _restore(layer, traces):
     layer.grads = grads
     for key, values in traces["state"].items():
         layer.state[key][...] = values  # in place: model.weights and replicas share them
-    if traces["rng"] is not None:
-        layer.rng.bit_generator.state = traces["rng"]
+    if traces["stream"] is not None:
+        stream, state = traces["stream"]
+        stream.bit_generator.state = state

@@ -23,74 +23,92 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 
 def leaky_relu(x, negative_slope=0.2):
+    """x where x > 0, else negative_slope * x."""
     return _apply(activations.leaky_relu, x, negative_slope)
 
 
 def relu6(x):
+    """min(max(x, 0), 6)."""
     return _apply(activations.relu6, x)
 
 
 def elu(x, alpha=1.0):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
     return _apply(activations.elu, x, alpha)
 
 
 def selu(x):
+    """scale * elu(x, alpha), with alpha = 1.67326324 and scale = 1.05070098."""
     return _apply(activations.selu, x)
 
 
 def celu(x, alpha=1.0):
+    """x where x > 0, else alpha * (exp(x / alpha) - 1)."""
     return _apply(activations.celu, x, alpha)
 
 
 def sigmoid(x):
+    """1 / (1 + exp(-x))."""
     return _apply(activations.sigmoid, x)
 
 
 def hard_sigmoid(x):
+    """clip(x / 6 + 1/2, 0, 1): 0 for x <= -3, 1 for x >= 3."""
     return _apply(activations.hard_sigmoid, x)
 
 
 def sparse_sigmoid(x):
+    """clip((x + 1) / 2, 0, 1): 0 for x <= -1, 1 for x >= 1."""
     return _apply(activations.sparse_sigmoid, x)
 
 
 def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x)."""
     return _apply(activations.log_sigmoid, x)
 
 
 def tanh(x):
+    """(exp(x) - exp(-x)) / (exp(x) + exp(-x))."""
     return _apply(np.tanh, x)
 
 
 def hard_tanh(x):
+    """clip(x, -1, 1)."""
     return _apply(activations.hard_tanh, x)
 
 
 def softplus(x):
+    """log(exp(x) + 1)."""
     return _apply(activations.softplus, x)
 
 
 def softsign(x):
+    """x / (|x| + 1)."""
     return _apply(activations.softsign, x)
 
 
 def squareplus(x, b=4):
+    """(x + sqrt(x^2 + b)) / 2."""
     return _apply(activations.squareplus, x, b)
 
 
 def sparse_plus(x):
+    """0 for x <= -1, (x + 1)^2 / 4 for -1 < x < 1, x for x >= 1."""
     return _apply(activations.sparse_plus, x)
 
 
 def soft_shrink(x, threshold=0.5):
+    """x - threshold above threshold, x + threshold below -threshold, else 0."""
     return _apply(activations.soft_shrink, x, threshold)
 
 
 def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0."""
     return _apply(activations.hard_shrink, x, threshold)
 
 
 def exponential(x):
+    """exp(x)."""
     return _apply(activations.exponential, x)
 
 
@@ -100,34 +118,43 @@ def linear(x):
 
 
 def gelu(x, approximate=False):
+    """x * P(x), P(x) = (1 + erf(x / sqrt(2))) / 2, the normal distribution's cumulative;
+    approximate=True: x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))) / 2."""
     return _apply(activations.gelu, x, approximate)
 
 
 def silu(x):
+    """x * sigmoid(x) (swish)."""
     return _apply(activations.silu, x)
 
 
 def mish(x):
+    """x * tanh(softplus(x))."""
     return _apply(activations.mish, x)
 
 
 def hard_silu(x):
+    """x * hard_sigmoid(x) = x * clip(x / 6 + 1/2, 0, 1) (hard_swish)."""
     return _apply(activations.hard_silu, x)
 
 
 def tanh_shrink(x):
+    """x - tanh(x)."""
     return _apply(activations.tanh_shrink, x)
 
 
 def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis`` (max(x) subtracted first, against overflow)."""
     return _apply(activations.softmax, x, axis)
 
 
 def log_softmax(x, axis=-1):
+    """x - log(sum(exp(x))) along ``axis``."""
     return _apply(activations.log_softmax, x, axis)
 
 
 def sparsemax(x, axis=-1):
+    """max(x - tau, 0) along ``axis``, tau the threshold that makes the outputs sum to 1."""
     return _apply(activations.sparsemax, x, axis)
 
 

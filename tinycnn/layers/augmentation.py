@@ -4,10 +4,10 @@ behind the three geometric ones, Keras's ``ops.image.affine_transform``.
 
 Training only. forward(x, training=True) draws one transformation per image and applies it;
 forward(x) at inference returns x itself, and backward then returns dout (saliency needs it).
-Randomness: from ``self.rng``, which ``fit`` sets to the model's training stream (as for
-Dropout), so a seeded model repeats a run bit for bit; a layer made with ``seed=`` draws from
-its own generator, ``np.random.default_rng(seed)``, instead (``self.generator``), whatever fit
-sets. Keras's own draws cannot be matched; its geometry is, to 1e-5
+Randomness: from ``self.random_stream()``, as Dropout (tinycnn/layers/base.py): the layer's
+own generator, ``np.random.default_rng(seed)``, if it was made with ``seed=``, else
+``self.rng``, the model's training stream that fit hands every layer, so a seeded model repeats
+a run bit for bit. Keras's own draws cannot be matched; its geometry is, to 1e-5
 (tests/test_augmentation_layers.py, against Keras 3.15.1 with TensorFlow).
 
 The geometry: a transform is 8 numbers [a0, a1, a2, b0, b1, b2, c0, c1] per image (Keras's).
@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinycnn.layers.base import Layer
+from tinycnn.layers.base import Layer, own_generator
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -271,7 +271,10 @@ class RandomImageLayer(Layer):
         augment(x, transformation) -> (out, what augment_backward needs)
         augment_backward(dout, kept) -> dx
     data_format: None or "channels_last" (Keras's argument; tinycnn's images are channels-last).
+    seed: None (draw from the model's training stream) or an int (the layer's own generator).
     """
+
+    draws_random = True
 
     def __init__(self, seed=None, data_format=None, name=None, input_shape=None):
         super().__init__(name=name, input_shape=input_shape)
@@ -279,26 +282,12 @@ class RandomImageLayer(Layer):
         if data_format not in (None, "channels_last"):
             raise ValueError(f"{kind} data_format: tinycnn's images are channels-last "
                              f"(N, H, W, C); got {data_format!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-                                 or seed < 0):
-            raise ValueError(f"{kind} seed: expected None or an int >= 0, got {seed!r}")
-        self.seed = None if seed is None else int(seed)
-        self.generator = None if seed is None else np.random.default_rng(self.seed)
-        self.rng = None  # build gives it one; fit sets it to the model's training stream
+        self.seed, self.generator = own_generator(seed, f"{kind} seed")
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
             raise ValueError(f"{self}: expects images (H, W, C), got input shape {input_shape}")
         return input_shape
-
-    def _create_params(self, input_shape, rng, dtype):
-        self.rng = rng
-        return {}
-
-    def random_stream(self):
-        """The generator the next training forward draws from: the layer's own if it was
-        made with seed=, else the one fit (or build) gave it."""
-        return self.generator if self.generator is not None else self.rng
 
     def forward(self, x, training=False):
         """x: (N, H, W, C) -> out: the same shape; x itself at inference."""

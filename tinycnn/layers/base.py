@@ -26,6 +26,18 @@ updates its state). Every forward call, training or not, keeps what backward nee
 ``self._cache``, replacing the previous call's: so backward also works after an inference
 forward (saliency maps need that), and nothing grows across calls.
 
+Randomness is handed to a layer, never found: a layer whose training forward draws random
+numbers (Dropout's masks, the augmentation layers' transforms) says so (``draws_random =
+True``) and draws from ``random_stream()``, which is
+    generator   its own, np.random.default_rng(seed), when it was made with ``seed=``
+                (own_generator below), whatever the network hands it; else
+    rng         the generator the network hands every layer (``set_rng``): build hands it
+                the weights' generator, fit the model's training stream (Network.set_rng),
+                so a seeded model draws the same numbers on every rerun.
+A layer that draws nothing has no stream (None). Whoever runs a forward pass again and
+needs the same draws (gradcheck, the check-up) saves and restores the state of the generators
+the layer really draws from, ``random_streams()`` (a model used as a layer has several).
+
 A layer never writes into its input ``x``: the layer below may keep it (or the very same
 array it returned) for its own backward. Sequential marks each layer's output read-only, so a
 layer that tries gets NumPy's "assignment destination is read-only" at once, instead of
@@ -52,6 +64,14 @@ class Layer:
     # True for a layer with several inputs (the merge layers, tinycnn/layers/merge.py): build
     # takes a list of shapes, forward a list of arrays, and backward returns a list of dL/dx.
     takes_list = False
+
+    # True for a layer whose training forward draws random numbers (Dropout, the augmentation
+    # layers): it draws from random_stream(), see the module docstring.
+    draws_random = False
+    # The generator the network hands every layer (set_rng), and a layer's own, made from its
+    # seed= (own_generator); None until it has one.
+    rng = None
+    generator = None
 
     def __init__(self, name=None, input_shape=None):
         if input_shape is not None:
@@ -85,6 +105,7 @@ class Layer:
         output_shape = self.compute_output_shape(input_shape)
         rng = np.random.default_rng() if rng is None else rng
         dtype = np.dtype(dtype)
+        self.set_rng(rng)  # until the network hands it its training stream
         self.params = self._create_params(input_shape, rng, dtype)
         for key, constraint in self.constraints.items():  # still unbuilt if one refuses
             if key in self.params:  # a bias_constraint with use_bias=False has nothing to do
@@ -115,6 +136,27 @@ class Layer:
 
     def _create_params(self, input_shape, rng, dtype):
         return {}
+
+    # ---- randomness -------------------------------------------------------------------------
+    def set_rng(self, rng):
+        """Hand the layer ``rng`` (a np.random.Generator) for its training-time draws: build
+        hands it the weights' generator, Network.set_rng (fit) the model's training stream."""
+        self.rng = rng
+
+    def random_stream(self):
+        """The generator the next training forward draws from: the layer's own if it was made
+        with seed=, else ``rng``; None for a layer that draws nothing."""
+        if not self.draws_random:
+            return None
+        return self.generator if self.generator is not None else self.rng
+
+    def random_streams(self):
+        """Every generator a forward of this layer draws from, for whoever saves and restores
+        their state to run it again with the same draws (gradcheck, the check-up):
+        [random_stream()], or [] for a layer that draws nothing (a model used as a layer lists
+        its layers' streams)."""
+        stream = self.random_stream()
+        return [] if stream is None else [stream]
 
     def _create_state(self, input_shape, dtype):
         return {}
@@ -307,10 +349,11 @@ class Layer:
 
 
 def own_generator(seed, what):
-    """(seed, generator) for the ``seed=`` of a layer that draws random numbers (Dropout, the
-    augmentation layers): (None, None) without one, and the layer draws from ``layer.rng``,
-    the model's training stream that fit gives it; else (seed, np.random.default_rng(seed)),
-    the layer's own generator, which it draws from whatever fit gives it. seed: None or an
+    """(seed, generator) for the ``seed=`` of a layer that draws random numbers (Dropout,
+    SpatialDropout2D, the augmentation layers), stored as ``layer.seed`` and
+    ``layer.generator``: (None, None) without one, and the layer draws from ``layer.rng``, the
+    stream the network hands it; else (seed, np.random.default_rng(seed)), the layer's own
+    generator, which random_stream() returns whatever the network hands it. seed: None or an
     int >= 0; ``what`` names it in the error."""
     if seed is None:
         return None, None

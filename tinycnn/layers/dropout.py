@@ -5,11 +5,10 @@ Inference:  out = x (the scaling during training keeps the expected value the sa
 noise_shape (Keras's): the mask's shape, N included, broadcast over x: an axis of size 1 there
 shares one draw along x's axis, so noise_shape=(None, 1, 1, C) on (N, H, W, C) images keeps or
 drops whole channels (SpatialDropout2D) and (None, H, W, 1) whole pixels; None takes x's size.
-Randomness: from ``self.rng``, which ``fit`` sets to the model's training stream (build gives it
-the model's generator before that), so a seeded model drops the same values on every rerun; a
-layer made with ``seed=`` draws from its own generator, ``np.random.default_rng(seed)``
-(``self.generator``), whatever fit sets, as the augmentation layers do. Keras's own draws
-cannot be matched.
+Randomness: from ``self.random_stream()`` (tinycnn/layers/base.py): the layer's own
+generator, ``np.random.default_rng(seed)``, if it was made with ``seed=``, else ``self.rng``,
+the model's training stream that fit hands every layer (the weights' generator before that),
+so a seeded model drops the same values on every rerun. Keras's own draws cannot be matched.
 Shapes: x, out: any (N, ...); mask: noise_shape, or x's shape. No weights.
 """
 
@@ -34,14 +33,15 @@ class Dropout(Layer):
     0 <= rate < 1; noise_shape, the mask's shape (N first), each size None, 1 or x's; seed,
     None (draw from the model's training stream) or an int (the layer's own generator)."""
 
+    draws_random = True
+
     def __init__(self, rate, noise_shape=None, seed=None, name=None, input_shape=None):
         super().__init__(name=name, input_shape=input_shape)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
             raise ValueError(f"Dropout rate: expected a number in [0, 1), got {rate!r}")
         self.rate = float(rate)
         self.noise_shape = _noise_shape(noise_shape)
-        self.seed, self.generator = own_generator(seed, "Dropout seed")
-        self.rng = None  # build gives it one; fit sets it to the model's training stream
+        self.seed, self.generator = own_generator(seed, f"{type(self).__name__} seed")
 
     def compute_output_shape(self, input_shape):
         if self.noise_shape is not None:
@@ -53,15 +53,6 @@ class Dropout(Layer):
                                  f"over inputs of shape (N, {', '.join(map(str, input_shape))}): "
                                  "each size must be None, 1 or the input's")
         return input_shape
-
-    def _create_params(self, input_shape, rng, dtype):
-        self.rng = rng
-        return {}
-
-    def random_stream(self):
-        """The generator the next training forward draws from: the layer's own if it was
-        made with seed=, else the one fit (or build) gave it."""
-        return self.generator if self.generator is not None else self.rng
 
     def mask_shape(self, x_shape):
         """The shape of the mask for a batch of ``x_shape``: x_shape, or noise_shape with each

@@ -17,8 +17,11 @@ wrote before functional models, lacks those marked 3):
                     at most MAX_NESTING deep
     graph (3)       null for a stack (a Sequential: layer i reads the output of layer i-1),
                     or a functional model's graph (see below)
-    compile         null, or {"loss": {"name": ..., ...}, "metrics": [str], "optimizer":
-                    {"name": ..., ...}, "iterations": int >= 0}
+    compile         null, or {"loss": {"name": ..., ...}, "metrics": [metric],
+                    "weighted_metrics" (optional): [metric], "optimizer": {"name": ..., ...},
+                    "iterations": int >= 0}; a metric is a name compile takes ("accuracy",
+                    "mae", ...) or {"class": a class of tinycnn.metrics, "config": its
+                    get_config()} (files before these held accuracy names only)
     training (2)    {"rng": model.training_rng.bit_generator.state (PCG64),
                      "epochs_trained": int >= 0}
 
@@ -43,8 +46,9 @@ too, and version 3 when the model, or a model used as a layer in it, is a graph.
 3 every network has its "graph" key, null for a stack.
 
 A layer's own arguments are checked by its constructor (expected.py builds every layer); the
-loss and optimizer settings by theirs (which check their ranges) and by a round trip through
-``get_config``, so that "from_logits": "yes" cannot turn into True on the way.
+loss, metric and optimizer settings by theirs (which check their ranges) and by a round trip
+through ``get_config``, so that "from_logits": "yes" cannot turn into True on the way; each
+metric, too, by compile's check that it can read the loss's targets.
 """
 
 import json
@@ -52,7 +56,7 @@ import math
 
 from tinycnn import graph
 from tinycnn.losses import LOSSES, loss_from_config
-from tinycnn.metrics import ACCURACY_NAMES
+from tinycnn.metrics import METRIC_NAMES, SAVED_CLASSES, check_metrics, from_saved_form
 from tinycnn.optimizers import OPTIMIZERS, optimizer_from_config
 from tinycnn.saving.errors import ModelFileError
 
@@ -63,6 +67,7 @@ MAX_JSON_DEPTH = 64  # a model nested MAX_NESTING deep is about 30 levels of JSO
 MAX_NESTING = 8
 DTYPES = ("float32", "float64")
 LARGEST_INT = 2**63  # iterations, epochs, input sizes: what NumPy's int64 can hold
+MAX_THRESHOLDS = 100_000  # an AUC's num_thresholds (Keras's default: 200)
 
 _TOP_KEYS = {1: {"format", "version", "name", "seed", "input_shape", "layers", "compile"},
              2: {"format", "version", "name", "seed", "input_shape", "dtype", "layers",
@@ -313,19 +318,48 @@ def _layer_name(spec):
 def _compile(settings):
     if settings is None:
         return
-    _keys(settings, "compile", {"loss", "metrics", "optimizer", "iterations"})
+    _keys(settings, "compile", {"loss", "metrics", "optimizer", "iterations"},
+          optional={"weighted_metrics"})
     loss = settings["loss"]
     if isinstance(loss, str):  # version 1 files may name the loss only
         _choice(loss, "compile.loss", sorted(LOSSES))
     else:
         _settings(loss, "compile.loss", LOSSES, loss_from_config)
-    metrics = settings["metrics"]
-    if not isinstance(metrics, list):
-        raise _Invalid("compile.metrics", f"expected a list, got {_short(metrics)}")
-    for index, metric in enumerate(metrics):
-        _choice(metric, f"compile.metrics[{index}]", sorted(ACCURACY_NAMES))
+    targets = loss_from_config(loss).targets
+    for key in ("metrics", "weighted_metrics"):
+        metrics = settings.get(key, [])
+        if not isinstance(metrics, list):
+            raise _Invalid(f"compile.{key}", f"expected a list, got {_short(metrics)}")
+        for index, metric in enumerate(metrics):
+            _metric(metric, f"compile.{key}[{index}]", targets)
     _settings(settings["optimizer"], "compile.optimizer", OPTIMIZERS, optimizer_from_config)
     _int(settings["iterations"], "compile.iterations")
+
+
+def _metric(entry, where, targets):
+    """One of compile's metrics: a name compile takes, or {"class", "config"} of a metric
+    class whose constructor takes the config (round trip as for a loss); either one able to
+    read the loss's ``targets``."""
+    if isinstance(entry, str):
+        _choice(entry, where, METRIC_NAMES)
+    else:
+        _keys(entry, where, {"class", "config"})
+        _choice(entry["class"], f"{where}.class", sorted(SAVED_CLASSES))
+        config = entry["config"]
+        if not isinstance(config, dict):
+            raise _Invalid(f"{where}.config", f"expected an object, got {_short(config)}")
+        if "num_thresholds" in config:  # AUC keeps that many counts: bound it before it does
+            _int(config["num_thresholds"], f"{where}.config.num_thresholds", low=2,
+                 high=MAX_THRESHOLDS + 1)
+        try:
+            rebuilt = from_saved_form(entry).get_config()
+        except (ValueError, TypeError) as error:
+            raise _Invalid(f"{where}.config", str(error)) from None
+        _same_values(config, rebuilt, f"{where}.config")
+    try:
+        check_metrics([from_saved_form(entry)], targets)
+    except (ValueError, TypeError) as error:
+        raise _Invalid(where, str(error)) from None
 
 
 def _settings(settings, where, registry, from_config):
@@ -339,6 +373,11 @@ def _settings(settings, where, registry, from_config):
         rebuilt = from_config(settings).get_config()
     except (ValueError, TypeError) as error:
         raise _Invalid(where, str(error)) from None
+    _same_values(settings, rebuilt, where)
+
+
+def _same_values(settings, rebuilt, where):
+    """Each of the file's settings is exactly what the object built from them gives back."""
     for key, value in settings.items():
         if key not in rebuilt or type(rebuilt[key]) is not type(value) or rebuilt[key] != value:
             raise _Invalid(f"{where}.{key}", f"{_short(value)} is not a value it takes")

@@ -8,7 +8,8 @@
                 seed, dtype), which builds it (a shared layer is one object, called twice).
                 The rebuilt model's layers and steps must be the file's, in its order
     arrays      copied into the layers' params and state
-    compile     the loss, metrics, optimizer settings and step count, and the optimizer state
+    compile     the loss, metrics (names, or metric objects made from their class and config),
+                weighted metrics, optimizer settings and step count, and the optimizer state
     training    model.training_rng continues where the saved model's stream stopped, and
                 model.epochs_trained (version 1 files: the stream from the seed, 0 epochs)
 Imports run one way, model -> saving -> network, graph, layers, losses, optimizers: Model is
@@ -20,6 +21,7 @@ import numpy as np
 from tinycnn import graph
 from tinycnn.layers import LAYER_CLASSES
 from tinycnn.losses import loss_from_config
+from tinycnn.metrics import from_saved_form
 from tinycnn.network import NestedNetwork, Network
 from tinycnn.optimizers import optimizer_from_config
 from tinycnn.saving.config import model_dtype, network_graph
@@ -147,7 +149,9 @@ def restore_training(model, config, arrays):
     if settings is not None:
         model.compile(loss=loss_from_config(settings["loss"]),
                       optimizer=optimizer_from_config(settings["optimizer"]),
-                      metrics=settings["metrics"])
+                      metrics=[from_saved_form(entry) for entry in settings["metrics"]],
+                      weighted_metrics=[from_saved_form(entry)
+                                        for entry in settings.get("weighted_metrics", [])])
         model.optimizer.iterations = settings["iterations"]
         for name, value in arrays.items():
             if name.startswith("optimizer/"):

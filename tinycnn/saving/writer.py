@@ -18,6 +18,7 @@ import stat
 
 import numpy as np
 
+from tinycnn.metrics import saved_form
 from tinycnn.network import NestedNetwork
 from tinycnn.saving.config import FORMAT, STACK_VERSION, VERSION
 from tinycnn.saving.rebuild import SAVED_DICTS
@@ -49,10 +50,20 @@ def model_config(model):
     config["training"] = {"rng": _rng_state(model.training_rng),
                           "epochs_trained": int(getattr(model, "epochs_trained", 0))}
     if model.loss is not None:
-        config["compile"] = {"loss": model.loss.get_config(), "metrics": model.metrics,
+        config["compile"] = {"loss": model.loss.get_config(),
+                             "metrics": _saved_metrics(model.metrics, model.metric_objects),
                              "optimizer": model.optimizer.get_config(),
                              "iterations": model.optimizer.iterations}
+        if model.weighted_metrics:  # only then: a file without them reads in older tinycnn
+            config["compile"]["weighted_metrics"] = _saved_metrics(
+                model.weighted_metrics, model.weighted_metric_objects)
     return config
+
+
+def _saved_metrics(given, made):
+    """compile's metrics as the file holds them: names, and {"class", "config"} for metric
+    objects (Model.check_saveable has refused what cannot be held)."""
+    return [saved_form(entry, metric) for entry, metric in zip(given, made, strict=True)]
 
 
 def _layer_specs(layers, version):
