@@ -24,7 +24,7 @@
 # picture and the trained model, and prints the test accuracy last.
 #
 # **Results** (this 2-core machine, `python examples/resnet.py`, 2026-12-02): test accuracy
-# 0.9330 (the notebook's CNN: 0.9058 in Keras, 0.9084 in tinycnn), the epoch chosen on
+# 0.9330 (the notebook's CNN: 0.9058 in Keras, 0.9068 in tinycnn here), the epoch chosen on
 # validation images (0.9368 at epoch 18); 20 epochs in 1529 s while other jobs shared the
 # machine, 51-61 s an epoch alone. A seed repeats a run: a second run's 20 epochs and its
 # test accuracy were the first's to every printed digit (tests/test_resnet_example.py repeats

@@ -18,7 +18,8 @@ Glossary of symbols, used the same way in every docstring:
     M       depth multiplier (DepthwiseConv2D: M filters per input channel)
 
 Images are channels-last, ``(N, H, W, C)``, float32 in training (float64 works too, for exact
-gradient checks). Labels are integer class ids ``(N,)``.
+gradient checks). Labels are integer class ids ``(N,)`` for the classifiers (one-hot rows
+``(N, K)`` for categorical cross-entropy, 0/1 values for binary, real values for regression).
 
 Threads: the Numba kernels are plain serial loops; a model uses the cores by running pieces of
 each batch on threads of its own (``Sequential.workers``, tinycnn/parallel.py), with NumPy's
