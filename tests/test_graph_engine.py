@@ -168,3 +168,21 @@ def test_fit_with_callbacks_evaluate_and_predict_work_on_a_graph(tmp_path):
     np.testing.assert_array_equal(model.predict(x, batch_size=7), model(x))
     reloaded = tinycnn.load_model(best)
     assert [layer.name for layer in reloaded.layers] == [layer.name for layer in model.layers]
+
+
+def test_a_model_from_an_intermediate_layer_reads_what_that_layer_gives():
+    """Keras's feature-extraction idiom, on a Sequential: model.inputs and layer.output."""
+    model = keras.Sequential([keras.Input(shape=(6, 6, 2)),
+                              layers.Conv2D(3, 3, activation="relu", name="features"),
+                              layers.Flatten(), layers.Dense(4, activation="softmax")], seed=0)
+    features = keras.Model(inputs=model.inputs, outputs=model.get_layer("features").output)
+    x = images()
+    np.testing.assert_array_equal(features.predict(x), model.layers[0](x))
+    assert model.input.shape == (None, 6, 6, 2) and model.output.shape == (None, 4)
+    assert not model.is_functional and features.is_functional
+    model.pop()  # the Sequential's symbolic tensors follow its layers
+    assert model.output.shape == (None, 48)
+    with pytest.raises(AttributeError, match="has never been called on a KerasTensor"):
+        _ = layers.Dense(2).output
+    with pytest.raises(AttributeError, match="no defined inputs yet"):
+        _ = keras.Sequential([layers.Dense(2)]).inputs

@@ -68,7 +68,8 @@ class Network:
         self.kernels = NUMBA
         self._trainable = True
         self._build_rng = None  # draws every weight, layer after layer, from the seed
-        self.inputs = self.outputs = None  # a functional model's KerasTensors (graph.py)
+        self._inputs = self._outputs = None  # a functional model's KerasTensors (graph.py)
+        self._symbolic_stack = False  # True when they were made for a Sequential (inputs)
         self._steps = None  # a stack's steps are made from its layers when first needed
         for layer in layers or []:
             self.add(layer)
@@ -105,9 +106,11 @@ class Network:
             layer.build(self.output_shape, self._build_rng, self.dtype)  # raises if it can't
             self.layers.append(layer)
             self._steps = None
+            self._forget_symbolic()
             return
         self.layers.append(layer)
         self._steps = None
+        self._forget_symbolic()
         if self.layers[0].declared_input_shape is not None:
             try:
                 self.build()
@@ -124,12 +127,18 @@ class Network:
             raise TypeError(f"pop: model {self.name!r} has no layers to remove")
         layer = self.layers.pop()
         self._steps = None
+        self._forget_symbolic()
         if not self.layers:
             self.built, self._build_rng = False, None
         return layer
 
+    def _forget_symbolic(self):
+        if self._symbolic_stack:  # a Sequential's KerasTensors describe its old layers
+            self._inputs = self._outputs = None
+            self._symbolic_stack = False
+
     def _refuse_on_graph(self, what):
-        if self.inputs is not None:
+        if self.is_functional:
             raise TypeError(f"{what}: model {self.name!r} is a functional model, fixed by its "
                             f"inputs and outputs; {what}() is Sequential's")
 
@@ -156,7 +165,7 @@ class Network:
             raise ValueError("Model: the output is the input itself; a model needs a layer")
         layers, nodes = graph.order(inputs, outputs)
         _name_layers(layers)
-        self.layers, self.inputs, self.outputs = layers, [inputs], [outputs]
+        self.layers, self._inputs, self._outputs = layers, [inputs], [outputs]
         value = {inputs: 0}
         calls = []
         for node in nodes[1:]:  # nodes[0] is the Input's
@@ -179,6 +188,42 @@ class Network:
         self._mark_input_readers()
         self._build_rng, self.built = rng, True
         return self
+
+    @property
+    def is_functional(self):
+        """True for a model made by ``connect`` (keras.Model(inputs, outputs)), not a stack."""
+        return self._inputs is not None and not self._symbolic_stack
+
+    @property
+    def inputs(self):
+        """[the input KerasTensor], as Keras: a functional model's own; a built Sequential's
+        made on first use by calling its layers on a keras.Input (as Keras's Sequential does
+        inside), so that ``keras.Model(model.inputs, model.layers[1].output)`` reads an
+        intermediate layer."""
+        return self._symbolic("inputs")[0]
+
+    @property
+    def outputs(self):
+        return self._symbolic("outputs")[1]
+
+    @property
+    def input(self):
+        return self.inputs[0]
+
+    @property
+    def output(self):
+        return self.outputs[0]
+
+    def _symbolic(self, what):
+        if self._inputs is None:
+            if not self.built:
+                raise AttributeError(f"Sequential model {self.name!r} has no defined {what} "
+                                     "yet: give it an input shape (keras.Input) or build it")
+            tensor = inputs = graph.Input(shape=self.input_shape, dtype=self.dtype)
+            for layer in self.layers:
+                tensor = layer(tensor)
+            self._inputs, self._outputs, self._symbolic_stack = [inputs], [tensor], True
+        return self._inputs, self._outputs
 
     def input_readers(self):
         """The layers that read only the network's input: they need no dL/dx (nothing below

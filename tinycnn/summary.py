@@ -78,7 +78,7 @@ def connections(model):
     prints no such column."""
     steps = model.steps
     chain = all(step.inputs == (k,) and not step.shared for k, step in enumerate(steps))
-    if model.inputs is None or chain:
+    if not model.is_functional or chain:
         return None
     calls = {}
     value_names = [f"{model.layers[0].name}[0][0]"]  # value 0: the InputLayer's output

@@ -56,7 +56,7 @@ def clone_model(model):
 
 def _copy_network(network, dtype):
     """The same class of network with copies of its layers, built, with new weights."""
-    if network.inputs is not None:
+    if network.is_functional:
         return _copy_graph(network, dtype)
     layers = [_copy_layer(layer, dtype) for layer in network.layers]
     twin = type(network)(layers, name=network.name, seed=network.seed, dtype=dtype)

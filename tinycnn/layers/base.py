@@ -265,6 +265,26 @@ class Layer:
             if key in params:
                 params[key][...] = constraint(params[key])
 
+    @property
+    def output(self):
+        """The KerasTensor its first call on symbolic tensors gave (Keras's ``layer.output``),
+        e.g. ``keras.Model(model.input, model.get_layer("conv2d").output)``."""
+        return self._first_call("output").output
+
+    @property
+    def input(self):
+        """The KerasTensor(s) its first call on symbolic tensors read (Keras's ``layer.input``)."""
+        inputs = self._first_call("input").inputs
+        return inputs if self.takes_list else inputs[0]
+
+    def _first_call(self, what):
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(f"{self} has never been called on a KerasTensor, so it has "
+                                 f"no {what} (a Sequential's layers get one from "
+                                 "model.inputs, once the model is built)")
+        return nodes[0]
+
     def __call__(self, inputs, training=False):
         """Keras's ``layer(x)``. On arrays it runs the layer: forward(inputs, training), the
         layer built on first use. On KerasTensors (from keras.Input) it records the call, for

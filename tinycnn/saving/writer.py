@@ -83,7 +83,7 @@ def _layer_specs(layers, version):
 
 def _has_graph(network):
     """Whether ``network``, or a network used as one of its layers, is a functional one."""
-    return network.inputs is not None or any(
+    return network.is_functional or any(
         isinstance(layer, NestedNetwork) and _has_graph(layer.network)
         for layer in network.layers)
 
@@ -92,7 +92,7 @@ def _graph(network):
     """None for a stack (a Sequential), else the functional network's steps: which layer each
     calls (its index in network.layers) and which values it reads (0: the input, k: the
     output of step k-1), and the output, the last step's value."""
-    if network.inputs is None:
+    if not network.is_functional:
         return None
     index = {id(layer): i for i, layer in enumerate(network.layers)}
     return {"steps": [{"layer": index[id(step.layer)], "inputs": list(step.inputs)}
