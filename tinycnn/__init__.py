@@ -39,11 +39,20 @@ from tinycnn import (
     metrics,
     optimizers,
 )
-from tinycnn.explain import checkup, grad_cam, profile, saliency
+from tinycnn.explain import (
+    checkup,
+    grad_cam,
+    integrated_gradients,
+    occlusion,
+    profile,
+    saliency,
+    smoothgrad,
+)
 from tinycnn.graph import Input
 from tinycnn.model import Model, Sequential, load_model
 from tinycnn.saving import ModelFileError
 
 __all__ = ["Sequential", "Model", "Input", "load_model", "ModelFileError", "callbacks",
            "gradcheck", "kernels", "layers", "losses", "metrics", "optimizers", "explain",
-           "checkup", "grad_cam", "profile", "saliency"]
+           "checkup", "grad_cam", "profile", "saliency", "smoothgrad",
+           "integrated_gradients", "occlusion"]

@@ -7,6 +7,10 @@ moves. Read the files in this order:
     untouched      what an explanation borrows from a model's layers, and gives back
     logits         the class scores explained: the logits, the input of the final softmax
     saliency       dz_k/d(image): which pixels move a class's score
+    smoothgrad     saliency averaged over noisy copies of the image: less speckle
+    integrated_gradients  (x - baseline) times the mean gradient along the path to x: the
+                   attributions add up to the change of the class score
+    occlusion      a grey patch slid over the image: how much the class probability drops
     grad_cam       Grad-CAM: where a conv layer saw evidence for a class; heatmaps onto images
     costs          multiply-adds and activation memory per layer (model.summary(costs=True))
     profile        forward and backward milliseconds per layer on a real batch
@@ -30,11 +34,15 @@ from tinycnn.explain.checkup_report import Check, Checkup
 from tinycnn.explain.costs import activation_bytes, layer_costs, multiply_adds
 from tinycnn.explain.grad_cam import grad_cam, resize_heatmap
 from tinycnn.explain.im2col_frames import col2im_frames, im2col_frames, maxpool_frames
+from tinycnn.explain.integrated_gradients import integrated_gradients
 from tinycnn.explain.logits import class_logits
 from tinycnn.explain.model_copy import copy_model
+from tinycnn.explain.occlusion import occlusion
 from tinycnn.explain.profile import profile
 from tinycnn.explain.saliency import saliency
+from tinycnn.explain.smoothgrad import smoothgrad
 
 __all__ = ["Check", "Checkup", "activation_bytes", "checkup", "class_logits", "col2im_frames",
            "copy_model", "grad_cam", "im2col_frames", "layer_costs", "maxpool_frames",
-           "multiply_adds", "profile", "resize_heatmap", "saliency"]
+           "multiply_adds", "profile", "resize_heatmap", "saliency", "smoothgrad",
+           "integrated_gradients", "occlusion"]

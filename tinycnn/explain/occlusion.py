@@ -1,0 +1,81 @@
+"""Occlusion maps: how much a class's probability drops when a patch of the image is hidden.
+
+For an image x (H, W, C) and a class k (Zeiler and Fergus, 2014): cover a patch x patch square
+of it, every channel, with a plain value v (by default the image's mean), at every position
+(top, left) on a grid of step ``stride``, and record the drop of the class probability
+    drop[top, left] = p_k(x) - p_k(x with the square at (top, left) set to v)
+where p = softmax(z) of the logits z (logits.py). Each pixel gets the mean drop over the
+squares that covered it. The grid runs 0, stride, 2 stride, ... and always ends at H - patch
+(W - patch), so every pixel is covered at least once. A large positive value: hiding the pixel
+costs the class its evidence; a negative one: the pixel argued against the class. Only forward
+passes: one per position, all the images at once (class_logits, which leaves the model as it
+was).
+
+Shapes: images (N, H, W, C) or (N, H, W); classes (N,); value a number or (N,); maps (N, H, W).
+"""
+
+import numpy as np
+
+from tinycnn.explain.inputs import checked_classes, checked_classifier, checked_images
+from tinycnn.explain.logits import class_logits
+from tinycnn.layers.activations import softmax
+
+
+def occlusion(model, images, classes=None, patch=4, stride=2, value=None):
+    """The mean drop of the class probability over the patches covering each pixel: (N, H, W).
+
+    classes: (N,) class ids, one id for every image, or None for each image's predicted class.
+    value: what fills the patch, a number or one per image (N,); None: each image's mean.
+    Inference mode; the model is left as it was.
+    """
+    checked_classifier(model, "occlusion")
+    x, _ = checked_images(model, images, "occlusion images")
+    count, height, width = x.shape[:3]
+    _check_size("patch", patch, min(height, width))
+    _check_size("stride", stride, None)
+    classes = checked_classes(classes, count, model.output_shape[-1], "occlusion classes")
+    fill = _fill_values(x, value)
+    probs = softmax(class_logits(model, x))
+    if classes is None:
+        classes = probs.argmax(axis=1)
+    picked = np.arange(count), classes
+    clean = probs[picked]
+    total = np.zeros((count, height, width), dtype=x.dtype)
+    covered = np.zeros((height, width), dtype=x.dtype)
+    for top in _starts(height, patch, stride):
+        for left in _starts(width, patch, stride):
+            hidden = x.copy()
+            hidden[:, top:top + patch, left:left + patch, :] = fill[:, None, None, None]
+            drop = clean - softmax(class_logits(model, hidden))[picked]
+            total[:, top:top + patch, left:left + patch] += drop[:, None, None]
+            covered[top:top + patch, left:left + patch] += 1
+    return total / covered
+
+
+def _starts(size, patch, stride):
+    """0, stride, 2 stride, ... up to size - patch, and size - patch itself."""
+    starts = list(range(0, size - patch + 1, stride))
+    if starts[-1] != size - patch:
+        starts.append(size - patch)
+    return starts
+
+
+def _check_size(name, size, largest):
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"occlusion: {name} must be an integer >= 1, got {size!r}")
+    if largest is not None and size > largest:
+        raise ValueError(f"occlusion: {name} {size} is larger than the image's smaller side "
+                         f"{largest}")
+
+
+def _fill_values(x, value):
+    """value -> (N,) in x's dtype: one fill value per image."""
+    if value is None:
+        return x.mean(axis=(1, 2, 3))
+    fill = np.asarray(value, dtype=x.dtype)
+    if fill.ndim == 0:
+        return np.full(len(x), fill, dtype=x.dtype)
+    if fill.shape != (len(x),):
+        raise ValueError(f"occlusion value: expected a number or one per image, shape "
+                         f"({len(x)},), got shape {fill.shape}")
+    return fill
