@@ -311,3 +311,22 @@ def test_plot_explanations_shows_right_and_wrong_predictions(tmp_path, rng):
     right = [i for i in range(20) if predicted[i] == labels[i]][:2]
     assert [int(title.split()[0][1:]) for title in titles[:2]] == right
     assert all(ax.title.get_color() == "red" for ax in axes[6::3])
+
+
+def test_a_grad_cam_with_no_positive_evidence_says_so_on_its_panel(rng):
+    """A model whose last conv only lowers every class score: Grad-CAM is zero everywhere,
+    and the panel says why instead of showing nothing."""
+    from tinycnn.viz.explain import NO_EVIDENCE
+
+    model = float64_model([Conv2D(2, 3, activation="relu", input_shape=(6, 6, 1)), Flatten(),
+                           Dense(3, activation="softmax")], input_shape=(6, 6, 1))
+    conv, dense = model.layers[0], model.layers[-1]
+    conv.params["W"][...] = 1.0  # positive maps for positive images
+    dense.params["W"][...] = -1.0  # every map lowers every score: no positive evidence
+    images = rng.uniform(0.1, 1.0, size=(4, 6, 6))
+    assert np.all(grad_cam(model, images[..., None], layer=conv.name) == 0)
+    fig = plot_explanations(model, images, np.arange(4) % 3, ["a", "b", "c"], correct=2,
+                            wrong=2, layer=conv.name)
+    cam_panels = fig.axes[2::3]
+    assert all(NO_EVIDENCE in [text.get_text() for text in ax.texts] for ax in cam_panels)
+    assert all(not fig.axes[i].texts for i in range(0, len(fig.axes), 3))

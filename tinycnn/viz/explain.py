@@ -29,6 +29,11 @@ def explanation_examples(labels, probs, correct=3, wrong=3):
     return np.concatenate([right, most_confident_mistakes(labels, probs, wrong)]).astype(int)
 
 
+# Grad-CAM keeps only evidence *for* the class (ReLU of the weighted maps): where the chosen
+# layer saw none, the map is all zero, which would show as an empty panel.
+NO_EVIDENCE = "no positive evidence\nat this layer"
+
+
 def plot_explanations(model, images, labels, class_names, path=None, correct=3, wrong=3,
                       layer=None):
     """Rows of image | saliency | Grad-CAM for a few right predictions and the most confident
@@ -56,6 +61,10 @@ def plot_explanations(model, images, labels, class_names, path=None, correct=3, 
         show_image(saliency_ax, _scaled(maps[row]), cmap="hot")
         show_image(cam_ax, shown[row])
         cam_ax.imshow(_overlay(_scaled(cams[row])))
+        if not np.max(cams[row]) > 0:  # ReLU(sum) was 0 everywhere: say so, not a blank
+            cam_ax.text(0.5, 0.5, NO_EVIDENCE, transform=cam_ax.transAxes, ha="center",
+                        va="center", fontsize=8, color="white",
+                        bbox={"facecolor": "black", "alpha": 0.6, "edgecolor": "none"})
     fig.suptitle("Where the network looks: saliency and Grad-CAM for the predicted class")
     cam_heading = "Grad-CAM"
     if layer is not None:  # a name, or an index into the layers
