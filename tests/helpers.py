@@ -1,5 +1,7 @@
-"""Shared by several test files: the study's model, and the hypothesis strategy for conv shapes."""
+"""Shared by several test files: the study's model, the hypothesis strategy for conv shapes, and
+a small task a model learns in a few steps (column_task)."""
 
+import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
@@ -39,3 +41,13 @@ def conv_cases(draw, padding=PADDINGS):
     rows, cols = window_geometry((h, w), (kh, kw), strides, pad)
     assume(rows[0] >= 1 and cols[0] >= 1)
     return (n, h, w, c), kh, kw, strides, pad, rows, cols
+
+
+def column_task(count=64, seed=0):
+    """8x8 noise images; class c has a bright pair of columns at 2c: (x, y) with 3 classes."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(count) % 3
+    x = rng.uniform(0, 0.5, size=(count, 8, 8, 1)).astype(np.float32)
+    for image, label in zip(x, y, strict=True):
+        image[:, 2 * label:2 * label + 2] += 0.5
+    return x, y

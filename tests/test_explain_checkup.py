@@ -4,22 +4,12 @@ must name them; a healthy model passes; the caller's model is never touched.
 
 import numpy as np
 import pytest
-from helpers import seed_model
+from helpers import column_task, seed_model
 
 import tinycnn as tc
 from tinycnn.explain import checkup, copy_model
 from tinycnn.explain.watched_step import watched_step
 from tinycnn.layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D
-
-
-def column_task(count=64, seed=0):
-    """8x8 noise images; class c has a bright pair of columns at 2c: (x, y) with 3 classes."""
-    rng = np.random.default_rng(seed)
-    y = np.arange(count) % 3
-    x = rng.uniform(0, 0.5, size=(count, 8, 8, 1)).astype(np.float32)
-    for image, label in zip(x, y, strict=True):
-        image[:, 2 * label:2 * label + 2] += 0.5
-    return x, y
 
 
 def small_model(optimizer=None, middle=None, last=None):

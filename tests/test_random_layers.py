@@ -13,6 +13,7 @@ else the ``rng`` the network hands every layer (Network.set_rng).
 
 import numpy as np
 import pytest
+from helpers import column_task
 
 import tinycnn as tc
 from tinycnn.explain import checkup
@@ -35,16 +36,6 @@ SEEDED = {
 
 def batch(shape, seed=0):
     return np.random.default_rng(seed).normal(size=shape)
-
-
-def column_task(count=64, seed=0):
-    """8x8 noise images; class c has a bright pair of columns at 2c: (x, y) with 3 classes."""
-    rng = np.random.default_rng(seed)
-    y = np.arange(count) % 3
-    x = rng.uniform(0, 0.5, size=(count, 8, 8, 1)).astype(np.float32)
-    for image, label in zip(x, y, strict=True):
-        image[:, 2 * label:2 * label + 2] += 0.5
-    return x, y
 
 
 def seeded_model():
