@@ -1,0 +1,297 @@
+"""The explorer page (tinycnn/viz/explore.py) opened from disk in a real headless Chromium,
+driven by Playwright: pick an image, click units, read the numbers the page shows and hold them
+to the model's own forward pass, run here layer by layer (1e-5); no console errors, no request
+leaves the disk.
+
+The models are small (10x10 images, random weights and BatchNorm statistics): what is checked
+is that the page shows what the model computes, not that the model is any good. Tests of the
+page's data without a browser are in test_explorer_data.py.
+"""
+
+import shutil
+
+import numpy as np
+import pytest
+
+import tinycnn
+from tinycnn.layers import (
+    Add,
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Flatten,
+    MaxPool2D,
+)
+from tinycnn.viz.explore import explore
+
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
+]
+# As root Chromium needs --no-sandbox; the others keep it from calling Google's servers.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CLASS_NAMES = ["zero", "one", "two"]
+TOLERANCE = 1e-5
+
+
+def chain_model():
+    """Every kind the page explains step by step, in one chain, with biases and BatchNorm
+    statistics that are not the defaults (so a page reading the wrong one shows another
+    number)."""
+    model = tinycnn.Sequential([
+        Conv2D(4, 3, activation="relu", input_shape=(10, 10, 1)),   # value 1: (8, 8, 4)
+        MaxPool2D(2),                                               # 2: (4, 4, 4)
+        BatchNormalization(),                                       # 3: (4, 4, 4)
+        Conv2D(6, 3, padding="same", activation="tanh"),            # 4: (4, 4, 6)
+        AveragePooling2D(2),                                        # 5: (2, 2, 6)
+        Flatten(),                                                  # 6: (24,)
+        Dense(8, activation="relu"),                                # 7: (8,)
+        Dense(3, activation="softmax"),                             # 8: (3,)
+    ], seed=3).build()
+    rng = np.random.default_rng(4)
+    for layer in model.layers:  # biases start at zero: a page reading the wrong one would pass
+        if "b" in layer.params:
+            layer.params["b"][...] = rng.normal(0, 0.2, layer.params["b"].shape)
+    batchnorm = model.layers[2]
+    batchnorm.state["moving_mean"][...] = rng.normal(0, 0.5, 4)
+    batchnorm.state["moving_variance"][...] = rng.uniform(0.5, 2, 4)
+    batchnorm.params["gamma"][...] = rng.uniform(0.5, 1.5, 4)
+    batchnorm.params["beta"][...] = rng.normal(0, 0.3, 4)
+    return model
+
+
+def images_and_labels(count=6, seed=5):
+    rng = np.random.default_rng(seed)
+    return rng.random((count, 10, 10, 1), dtype=np.float32), rng.integers(0, 3, count)
+
+
+def own_forward(model, x):
+    """The model's own forward pass, layer by layer: [x, out_1, out_2, ...] (inference)."""
+    values = [x]
+    for layer in model.layers:
+        values.append(layer.forward(values[-1], training=False))
+    return values
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    model = chain_model()
+    x, y = images_and_labels()
+    page = explore(model, x, y, tmp_path_factory.mktemp("explorer"), class_names=CLASS_NAMES,
+                   smoothgrad_samples=3, occlusion_patch=2, occlusion_stride=2)
+    return model, x, y, page
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """The explorer in a tab: what it printed to the console, what it asked of the network."""
+
+    def __init__(self, browser, path):
+        self.tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.problems, self.requests = [], []
+        self.tab.on("console", lambda message: message.type in ("error", "warning")
+                    and self.problems.append(f"{message.type}: {message.text}"))
+        self.tab.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.tab.route("**/*", self._only_the_file)
+        self.tab.goto(path.as_uri())
+        self.tab.wait_for_selector("body[data-ready=yes]", timeout=30_000)
+
+    def _only_the_file(self, route):
+        url = route.request.url
+        if url.startswith("file:") or url.startswith("data:") or url.startswith("blob:"):
+            route.continue_()
+        else:
+            self.requests.append(url)
+            route.abort()
+
+    def pick(self, n):
+        self.tab.click(f'.thumb[data-image="{n}"]')
+        self.tab.wait_for_selector(f'.thumb.picked[data-image="{n}"]')
+
+    def click_unit(self, value, y, x, channel):
+        """Click pixel (y, x) of the map of ``channel`` in the section of value ``value``."""
+        canvas = self.tab.locator(f'#value-{value} canvas[data-channel="{channel}"]')
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        height, width = (int(canvas.get_attribute(side)) for side in ("height", "width"))
+        canvas.click(position={"x": (x + 0.5) * box["width"] / width,
+                               "y": (y + 0.5) * box["height"] / height})
+
+    def click_bar(self, value, index):
+        bar = self.tab.locator(f'.bar[data-value="{value}"][data-index="{index}"]').first
+        bar.scroll_into_view_if_needed()
+        bar.click()
+
+    def number(self, name):
+        """The number the detail panel shows under data-number=name."""
+        return float(self.tab.locator(f'#detail [data-number="{name}"]').inner_text())
+
+    def close(self):
+        self.tab.close()
+
+
+@pytest.fixture
+def page(browser, chain):
+    tab = Page(browser, chain[3])
+    yield tab
+    assert tab.problems == [], tab.problems
+    assert tab.requests == [], f"the page asked the network for {tab.requests}"
+    tab.close()
+
+
+def test_the_grid_shows_every_image_and_marks_the_mistakes(page, chain):
+    model, x, y, _ = chain
+    predicted = model.predict(x, verbose=0).argmax(axis=1)
+    thumbs = page.tab.locator(".thumb")
+    assert thumbs.count() == len(x)
+    wrong = sorted(int(t.get_attribute("data-image"))
+                   for t in page.tab.locator(".thumb.wrong").all())
+    assert wrong == list(np.flatnonzero(predicted != y))
+    for n in range(len(x)):
+        title = thumbs.nth(n).get_attribute("title")
+        assert f"true: {CLASS_NAMES[y[n]]}, predicted: {CLASS_NAMES[predicted[n]]}" in title
+
+
+def test_a_conv_unit_shows_its_window_kernel_products_sum_and_activation(page, chain):
+    model, x, _, _ = chain
+    n, (y_out, x_out, f) = 2, (1, 3, 5)  # conv2d_1 ("same", 3x3): its window pads on the right
+    page.pick(n)
+    page.click_unit(4, y_out, x_out, f)
+    values = own_forward(model, x[n:n + 1])
+    below = np.pad(values[3][0].astype(np.float64), ((1, 1), (1, 1), (0, 0)))
+    window = below[y_out:y_out + 3, x_out:x_out + 3, :]         # (3, 3, 4), padded by one
+    W, b = (model.layers[3].params[key].astype(np.float64) for key in ("W", "b"))
+    products = window * W[:, :, :, f]
+    z = products.sum() + b[f]
+    assert page.number("sum") == pytest.approx(products.sum(), abs=TOLERANCE)
+    assert page.number("bias") == pytest.approx(b[f], abs=TOLERANCE)
+    assert page.number("z") == pytest.approx(z, abs=TOLERANCE)
+    model_out = values[4][0, y_out, x_out, f]
+    assert page.number("activation") == pytest.approx(model_out, abs=TOLERANCE)
+    assert page.number("model") == pytest.approx(model_out, abs=TOLERANCE)
+    for c in range(4):
+        for ky in range(3):
+            for kx in range(3):
+                shown = page.tab.locator(f'#detail [data-product="{c},{ky},{kx}"]').inner_text()
+                assert float(shown) == pytest.approx(products[ky, kx, c], abs=TOLERANCE)
+    # The window lights up on every channel of the layer below: rows 0-2, columns 2-4.
+    windows = page.tab.locator("#value-3 .window")
+    assert windows.count() == 4
+    assert {w.get_attribute("data-window") for w in windows.all()} == {"0,2,3,3"}
+
+
+def test_a_max_pool_unit_shows_its_window_and_winner(page, chain):
+    model, x, _, _ = chain
+    n, (y_out, x_out, c) = 4, (2, 1, 3)
+    page.pick(n)
+    page.click_unit(2, y_out, x_out, c)
+    values = own_forward(model, x[n:n + 1])
+    window = values[1][0, 2 * y_out:2 * y_out + 2, 2 * x_out:2 * x_out + 2, c]
+    assert page.number("max") == pytest.approx(window.max(), abs=TOLERANCE)
+    assert page.number("model") == pytest.approx(values[2][0, y_out, x_out, c], abs=TOLERANCE)
+    winner = page.tab.locator("#detail td.winner")
+    assert winner.count() == 1
+    assert float(winner.inner_text()) == pytest.approx(window.max(), abs=TOLERANCE)
+    assert page.tab.locator("#value-1 .window").get_attribute("data-window") == "4,2,2,2"
+
+
+def test_an_average_pool_unit_shows_its_mean(page, chain):
+    model, x, _, _ = chain
+    page.pick(1)
+    page.click_unit(5, 1, 0, 2)
+    values = own_forward(model, x[1:2])
+    window = values[4][0, 2:4, 0:2, 2].astype(np.float64)
+    assert page.number("mean") == pytest.approx(window.mean(), abs=TOLERANCE)
+    assert page.number("model") == pytest.approx(values[5][0, 1, 0, 2], abs=TOLERANCE)
+
+
+def test_a_batchnorm_unit_shows_its_statistics(page, chain):
+    model, x, _, _ = chain
+    page.pick(3)
+    page.click_unit(3, 2, 1, 1)
+    layer = model.layers[2]
+    values = own_forward(model, x[3:4])
+    expected = {"input": values[2][0, 2, 1, 1], "mean": layer.state["moving_mean"][1],
+                "variance": layer.state["moving_variance"][1], "epsilon": layer.epsilon,
+                "gamma": layer.params["gamma"][1], "beta": layer.params["beta"][1],
+                "model": values[3][0, 2, 1, 1], "out": values[3][0, 2, 1, 1]}
+    for name, value in expected.items():
+        assert page.number(name) == pytest.approx(float(value), abs=TOLERANCE), name
+
+
+def test_dense_units_and_the_class_bars_show_logits_and_probabilities(page, chain):
+    model, x, _, _ = chain
+    page.pick(5)
+    values = own_forward(model, x[5:6])
+    page.click_bar(7, 6)  # Dense(8, relu)
+    W, b = model.layers[6].params["W"], model.layers[6].params["b"]
+    z = values[6][0].astype(np.float64) @ W[:, 6] + b[6]
+    assert page.number("z") == pytest.approx(z, abs=TOLERANCE)
+    assert page.number("model") == pytest.approx(values[7][0, 6], abs=TOLERANCE)
+    page.click_bar(8, 1)  # the softmax layer: z is the logit, the activation a probability
+    logits = tinycnn.explain.class_logits(model, x[5:6])[0]
+    assert page.number("z") == pytest.approx(logits[1], abs=TOLERANCE)
+    assert page.number("activation") == pytest.approx(values[8][0, 1], abs=TOLERANCE)
+    for k in range(3):
+        row = page.tab.locator(f'#class-table tr[data-class="{k}"]')
+        assert float(row.locator('[data-number="logit"]').inner_text()) == pytest.approx(
+            logits[k], abs=TOLERANCE)
+        assert float(row.locator('[data-number="probability"]').inner_text()) == \
+            pytest.approx(values[8][0, k], abs=TOLERANCE)
+
+
+def test_the_explanations_follow_the_class_and_layer_chosen(page, chain):
+    model, x, _, _ = chain
+    page.pick(0)
+    panels = page.tab.locator("#explanation-panels .panel")
+    assert [p.get_attribute("data-panel") for p in panels.all()] == [
+        "saliency", "smoothgrad", "gradcam", "occlusion"]
+    for k in range(3):
+        page.tab.select_option("#explain-class", str(k))
+        for layer, name in enumerate(["conv2d", "max_pool2d", "batch_normalization",
+                                      "conv2d_1", "average_pooling2d"]):
+            page.tab.select_option("#cam-layer", str(layer))
+            caption = page.tab.locator('[data-panel="gradcam"]').inner_text()
+            assert f"Grad-CAM at {name} " in caption
+            blank = not tinycnn.grad_cam(model, x[:1], classes=k, layer=name).any()
+            assert ("no positive evidence at this layer" in caption) == blank
+        occlusion = page.tab.locator('[data-panel="occlusion"]').inner_text()
+        assert f"drop of p({CLASS_NAMES[k]})" in occlusion
+
+
+def test_any_model_a_branch_and_a_merge(browser, tmp_path):
+    """A functional model with a residual Add: every value drawn, a unit of the Add says it
+    has no step-by-step view and shows the model's own number."""
+    inputs = tinycnn.Input((10, 10, 1))
+    a = Conv2D(3, 3, padding="same", activation="relu")(inputs)
+    b = Conv2D(3, 3, padding="same")(a)
+    merged = Add()([a, b])
+    outputs = Dense(3, activation="softmax")(Flatten()(MaxPool2D(2)(merged)))
+    model = tinycnn.Model(inputs, outputs, seed=2)
+    x, y = images_and_labels(3)
+    path = explore(model, x, y, tmp_path, smoothgrad_samples=2, occlusion_patch=5,
+                   occlusion_stride=5)
+    tab = Page(browser, path)
+    try:
+        assert tab.tab.locator(".layer").count() == 1 + len(model.steps)
+        tab.pick(2)
+        add = 1 + next(k for k, step in enumerate(model.steps) if isinstance(step.layer, Add))
+        tab.click_unit(add, 4, 7, 2)
+        merged_out = tinycnn.Model(inputs, merged).predict(x[2:3], verbose=0)[0, 4, 7, 2]
+        assert tab.number("model") == pytest.approx(merged_out, abs=TOLERANCE)
+        assert "No step-by-step view of Add" in tab.tab.locator("#detail").inner_text()
+        assert tab.problems == [] and tab.requests == []
+    finally:
+        tab.close()

@@ -1,0 +1,67 @@
+"""The explanations the explorer page shows, for every image and every class.
+
+The page lets a learner pick an image and a class, and shows four pictures of that pair:
+    saliency     |dz_k/dx|, the largest over the channels          (tinycnn.saliency)
+    SmoothGrad   the same, averaged over noisy copies of the image  (tinycnn.smoothgrad)
+    Grad-CAM     at each layer with a spatial output, one per layer (tinycnn.grad_cam)
+    occlusion    the drop of p_k when a grey patch hides each place  (tinycnn.occlusion)
+A page opened from disk cannot run the model, so every (image, class) pair is computed here,
+by the functions named beside each: the same numbers a learner gets calling them. Each image
+and class is one more row for them: the images are repeated K times, the classes tiled.
+
+Pictures need no more than 256 levels, so each map goes to the page as bytes, scaled to its own
+largest magnitude, which is kept beside it (the page writes it under the picture):
+    q = round(255 * m / max m)        m >= 0: saliency, SmoothGrad, Grad-CAM      (uint8)
+    q = round(127 * m / max |m|)      occlusion, whose drops can be negative       (int8)
+
+Shapes: x (N, H, W, C); every map (N, K, H, W), Grad-CAM's (N, K, H_l, W_l); scales (N, K).
+"""
+
+import numpy as np
+
+from tinycnn.explain import grad_cam, occlusion, saliency, smoothgrad
+
+
+def spatial_layers(leaves, calls):
+    """The indices into ``leaves`` (the model's layers, opened up) of the layers Grad-CAM can
+    look at: an output (H, W, C), and called once."""
+    counts = {}
+    for layer, _ in calls:
+        counts[id(layer)] = counts.get(id(layer), 0) + 1
+    return [index for index, layer in enumerate(leaves)
+            if counts.get(id(layer)) == 1 and len(layer.output_shape) == 3]
+
+
+def explanation_maps(model, x, num_classes, cam_layers, smoothgrad_samples=25, patch=4,
+                     stride=2):
+    """{"saliency", "smoothgrad", "occlusion": (N, K, H, W), "gradcam": [(N, K, H_l, W_l) for
+    each index in cam_layers]}, float, in the units each function gives."""
+    count = len(x)
+    repeated = np.repeat(x, num_classes, axis=0)         # image 0 K times, then image 1 ...
+    classes = np.tile(np.arange(num_classes), count)     # ... asked about class 0, 1, ..., K-1
+
+    def per_class(maps):
+        return maps.reshape(count, num_classes, *maps.shape[1:])
+
+    def largest_over_channels(maps):
+        return np.abs(maps).max(axis=-1)
+
+    return {
+        "saliency": per_class(largest_over_channels(saliency(model, repeated, classes))),
+        "smoothgrad": per_class(largest_over_channels(
+            smoothgrad(model, repeated, classes, samples=smoothgrad_samples))),
+        "occlusion": per_class(occlusion(model, repeated, classes, patch=patch, stride=stride)),
+        "gradcam": [per_class(grad_cam(model, repeated, classes, layer=index))
+                    for index in cam_layers],
+    }
+
+
+def quantized(maps, signed=False):
+    """maps (N, K, ...) -> (bytes (N, K, ...) uint8 or int8, scales (N, K) float): each map
+    divided by its own largest magnitude (0 for an all-zero map)."""
+    axes = tuple(range(2, maps.ndim))
+    scales = np.abs(maps).max(axis=axes).astype(np.float64)
+    safe = np.where(scales > 0, scales, 1.0).reshape(*scales.shape, *([1] * len(axes)))
+    levels = 127 if signed else 255
+    q = np.rint(maps / safe * levels).astype(np.int8 if signed else np.uint8)
+    return q, scales
