@@ -8,6 +8,8 @@ The page lets a learner pick an image and a class, and shows four pictures of th
 A page opened from disk cannot run the model, so every (image, class) pair is computed here,
 by the functions named beside each: the same numbers a learner gets calling them. Each image
 and class is one more row for them: the images are repeated K times, the classes tiled.
+(SmoothGrad draws its noise for the whole batch it is given, so its maps are those of that
+repeated batch: other noise than a call on one image would draw, from the same seed.)
 
 Pictures need no more than 256 levels, so each map goes to the page as bytes, scaled to its own
 largest magnitude, which is kept beside it (the page writes it under the picture):

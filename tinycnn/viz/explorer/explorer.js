@@ -1,6 +1,6 @@
 // The tinycnn explorer: click inside a trained network (tinycnn/viz/explore.py writes the page).
 //
-// What the page holds (DATA, read from the <script id="explorer-data"> element):
+// What the page holds (DATA, the JSON in the page's element #explorer-data):
 //   values[k].shape   the shape of value k for one image: value 0 is the model's input, value
 //                     k the output of layer call k (calls[k - 1])
 //   calls[k - 1]      name, type, inputs (the values it reads), kind ("conv", "maxpool",

@@ -1,0 +1,184 @@
+"""The explorer page's data, read back without a browser: every value the page holds is the
+model's own, bit for bit; its explanations are the public functions' (to the 256 levels a
+picture keeps); bad arguments are refused by name; the command line writes the page for a
+saved model. The page in a real browser: test_explorer.py.
+"""
+
+import base64
+import json
+import re
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+import tinycnn
+from tinycnn.layers import Conv2D, Dense, Flatten, MaxPool2D
+from tinycnn.viz.explore import explore
+
+CLASS_NAMES = ["zero", "one", "two"]
+
+
+def small_model(input_shape=(10, 10, 1), seed=1):
+    return tinycnn.Sequential([
+        Conv2D(3, 3, activation="relu", input_shape=input_shape), MaxPool2D(2), Flatten(),
+        Dense(3, activation="softmax")], seed=seed).build()
+
+
+def data_of(page):
+    """The JSON the page carries in its <script id="explorer-data"> element."""
+    html = page.read_text(encoding="utf-8")
+    found = re.search(r'<script id="explorer-data" type="application/json">(.*?)</script>',
+                      html, re.S)
+    return json.loads(found.group(1))
+
+
+def decoded(text, dtype):
+    return np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype=np.dtype(dtype))
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    model = small_model()
+    rng = np.random.default_rng(0)
+    x, y = rng.random((5, 10, 10, 1), dtype=np.float32), rng.integers(0, 3, 5)
+    page = explore(model, x, y, tmp_path_factory.mktemp("page"), class_names=CLASS_NAMES,
+                   smoothgrad_samples=2, occlusion_patch=3, occlusion_stride=2)
+    return model, x, y, page, data_of(page)
+
+
+def test_every_value_on_the_page_is_the_models_own(written):
+    model, x, _, _, data = written
+    expected = [x]
+    for layer in model.layers:
+        expected.append(layer.forward(expected[-1]))
+    assert [value["shape"] for value in data["values"]] == [list(v.shape[1:]) for v in expected]
+    for n, image in enumerate(data["images"]):
+        flat = decoded(image["values"], "<f4")
+        assert np.array_equal(flat, np.concatenate([v[n].ravel() for v in expected]))
+    for call, layer in zip(data["calls"], model.layers, strict=True):
+        for key in ("W", "b"):
+            if call.get(key):
+                stored = data["weights"][call[key]]
+                assert np.array_equal(decoded(stored["data"], "<f4").reshape(stored["shape"]),
+                                      layer.params[key])
+    logits = tinycnn.explain.class_logits(model, x)
+    assert [image["logits"] for image in data["images"]] == logits.tolist()
+    probs = model.predict(x, verbose=0)
+    assert [image["predicted"] for image in data["images"]] == probs.argmax(axis=1).tolist()
+    assert np.allclose([image["probs"] for image in data["images"]], probs, atol=1e-6)
+
+
+def test_the_explanations_are_the_public_functions_to_256_levels(written):
+    model, x, _, _, data = written
+    area = 10 * 10
+    # SmoothGrad draws its noise for the whole batch it is given: the page asks about every
+    # image K times (explorer_maps.py), so its maps are those of that batch.
+    smoothgrads = np.abs(tinycnn.smoothgrad(model, np.repeat(x, 3, axis=0), np.tile(
+        np.arange(3), len(x)), samples=2)).max(axis=-1)
+    for n, image in enumerate(data["images"]):
+        maps = decoded(image["maps"], np.uint8)
+        for k in range(3):
+            expected = {
+                "saliency": np.abs(tinycnn.saliency(model, x[n:n + 1], k)).max(axis=-1)[0],
+                "smoothgrad": smoothgrads[n * 3 + k],
+                "occlusion": tinycnn.occlusion(model, x[n:n + 1], k, patch=3, stride=2)[0],
+            }
+            for method, name in enumerate(("saliency", "smoothgrad", "occlusion")):
+                start = (method * 3 + k) * area
+                levels = maps[start:start + area].reshape(10, 10)
+                scale = image["scales"][name][k]
+                assert scale == pytest.approx(np.abs(expected[name]).max(), rel=1e-5)
+                if name == "occlusion":
+                    shown = levels.view(np.int8) / 127 * scale
+                    step = scale / 127
+                else:
+                    shown, step = levels / 255 * scale, scale / 255
+                assert np.abs(shown - expected[name]).max() <= step / 2 + 1e-6 * scale, name
+            cam = tinycnn.grad_cam(model, x[n:n + 1], k, layer="conv2d")[0]
+            start = 3 * 3 * area + k * 8 * 8
+            levels = maps[start:start + 64].reshape(8, 8)
+            scale = image["scales"]["gradcam"][0][k]
+            assert scale == pytest.approx(cam.max(), rel=1e-5, abs=1e-12)
+            assert np.abs(levels / 255 * scale - cam).max() <= scale / 510 + 1e-6 * scale
+
+
+def test_the_page_asks_nothing_of_the_network(written):
+    html = written[3].read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "http://" not in html and "https://" not in html
+    assert html.count("<script") == 2  # the data, and the script itself: both inside
+
+
+def test_a_name_that_looks_like_html_stays_data(tmp_path):
+    model = small_model()
+    x = np.random.default_rng(1).random((2, 10, 10, 1), dtype=np.float32)
+    names = ["</script><script>alert(1)</script>", "<b>one</b>", "two"]
+    page = explore(model, x, [0, 1], tmp_path, class_names=names, smoothgrad_samples=1,
+                   occlusion_patch=5, occlusion_stride=5)
+    assert data_of(page)["class_names"] == names
+    assert page.read_text(encoding="utf-8").count("<script") == 2
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"labels": None}, "labels are needed"),
+    ({"labels": [0, 1, 5]}, "explore labels"),
+    ({"class_names": ["a", "b"]}, "the model has 3 classes, got 2 names"),
+    ({"images": np.zeros((3, 9, 9, 1), np.float32)}, "explore images"),
+    ({"images": np.zeros((0, 10, 10, 1), np.float32), "labels": []}, "got no examples"),
+    ({"images": np.zeros((1001, 10, 10, 1), np.float32), "labels": [0] * 1001},
+     "1 to 1000 images"),
+])
+def test_bad_arguments_are_refused_by_name(tmp_path, arguments, message):
+    given = {"model": small_model(), "images": np.zeros((3, 10, 10, 1), np.float32),
+             "labels": [0, 1, 2], "out": tmp_path, **arguments}
+    with pytest.raises((ValueError, TypeError), match=re.escape(message)):
+        explore(**given)
+    assert not (tmp_path / "explorer.html").exists()
+
+
+def test_a_model_that_is_not_a_classifier_is_refused(tmp_path):
+    model = tinycnn.Sequential([Conv2D(2, 3, input_shape=(10, 10, 1))], seed=0).build()
+    with pytest.raises(ValueError, match="needs a classifier"):
+        explore(model, np.zeros((2, 10, 10, 1), np.float32), [0, 1], tmp_path)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "tinycnn", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_the_command_line_refuses_a_model_for_other_images(tmp_path):
+    model = small_model()
+    model.save(tmp_path / "model.npz")
+    result = run_cli("explore", tmp_path / "model.npz", "--out", tmp_path / "page")
+    assert result.returncode != 0
+    assert "takes images of shape (10, 10, 1)" in result.stderr
+    assert "tinycnn.viz.explore(model, images, labels" in result.stderr
+    missing = run_cli("explore", tmp_path / "nothing.npz", "--out", tmp_path / "page")
+    assert missing.returncode != 0 and "cannot read the model" in missing.stderr
+
+
+def test_the_command_line_writes_the_page_for_a_saved_model(tmp_path):
+    from tinycnn.datasets import fashion_mnist
+
+    try:
+        (_, _), (x_test, y_test) = fashion_mnist.load_data(download=False)
+    except tinycnn.datasets.DatasetNotFoundError:
+        pytest.skip("Fashion-MNIST is not installed (scripts/setup.sh installs it)")
+    model = tinycnn.Sequential([
+        Conv2D(2, 5, strides=3, activation="relu", input_shape=(28, 28, 1)), Flatten(),
+        Dense(10, activation="softmax")], seed=0).build()
+    model.save(tmp_path / "model.npz")
+    result = run_cli("explore", tmp_path / "model.npz", "--out", tmp_path / "page",
+                     "--images", 4, "--no-download")
+    assert result.returncode == 0, result.stderr
+    page = tmp_path / "page" / "explorer.html"
+    assert f"Wrote {page}" in result.stdout
+    data = data_of(page)
+    assert data["class_names"] == fashion_mnist.CLASS_NAMES
+    assert [image["label"] for image in data["images"]] == y_test[:4].tolist()
+    first = decoded(data["images"][0]["values"], "<f4")[:784].reshape(28, 28)
+    assert np.array_equal(first, x_test[0].astype(np.float32) / 255)
