@@ -253,7 +253,7 @@ def test_dense_units_and_the_class_bars_show_logits_and_probabilities(page, chai
 
 
 def test_the_explanations_follow_the_class_and_layer_chosen(page, chain):
-    model, x, _, _ = chain
+    model, x, y, _ = chain
     page.pick(0)
     panels = page.tab.locator("#explanation-panels .panel")
     assert [p.get_attribute("data-panel") for p in panels.all()] == [
@@ -269,6 +269,9 @@ def test_the_explanations_follow_the_class_and_layer_chosen(page, chain):
             assert ("no positive evidence at this layer" in caption) == blank
         occlusion = page.tab.locator('[data-panel="occlusion"]').inner_text()
         assert f"drop of p({CLASS_NAMES[k]})" in occlusion
+        smooth = page.tab.locator('[data-panel="smoothgrad"]').inner_text()
+        computed = k in (y[0], model.predict(x[:1], verbose=0).argmax())
+        assert ("not computed for this class" not in smooth) == computed
 
 
 def test_any_model_a_branch_and_a_merge(browser, tmp_path):

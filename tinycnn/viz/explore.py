@@ -43,12 +43,14 @@ MAX_IMAGES = 1000  # every image's outputs go into the page: past this it grows 
 
 
 def explore(model, images, labels, out, class_names=None, filename="explorer.html",
-            smoothgrad_samples=25, occlusion_patch=4, occlusion_stride=2, title=None):
+            smoothgrad_samples=25, smoothgrad_every_class=False, occlusion_patch=4,
+            occlusion_stride=2, title=None):
     """Write the explorer page for ``model`` and ``images`` (with their true ``labels``) into
     the folder ``out``; returns the page's path. class_names: K names (default "0" ... "K-1").
     The explanations are computed as tinycnn.smoothgrad(samples=smoothgrad_samples) and
-    tinycnn.occlusion(patch=occlusion_patch, stride=occlusion_stride) compute them. The model
-    is left as it was."""
+    tinycnn.occlusion(patch=occlusion_patch, stride=occlusion_stride) compute them, SmoothGrad
+    for each image's predicted and true class only unless ``smoothgrad_every_class``
+    (explorer_maps.py). The model is left as it was."""
     checked_classifier(model, "explore")
     x, _ = checked_images(model, images, "explore images")
     if not 1 <= len(x) <= MAX_IMAGES:
@@ -66,8 +68,9 @@ def explore(model, images, labels, out, class_names=None, filename="explorer.htm
     calls, weights = describe_calls(flat)
     leaves = leaf_layers(model)
     cam_layers = spatial_layers(leaves, flat)
-    maps = explanation_maps(model, x, num_classes, cam_layers, smoothgrad_samples,
-                            occlusion_patch, occlusion_stride)
+    maps = explanation_maps(model, x, probs.argmax(axis=1), labels, cam_layers,
+                            smoothgrad_samples, smoothgrad_every_class, occlusion_patch,
+                            occlusion_stride)
     data = {
         "title": title or f"Inside {model.name}",
         "dtype": np.dtype(model.dtype).name,
@@ -111,6 +114,7 @@ def _images(x, labels, logits, probs, values, maps):
             "maps": encoded(np.concatenate(parts)),
             "scales": {**{name: quantized_maps[name][1][n].tolist() for name in quantized_maps},
                        "gradcam": [scales[n].tolist() for _, scales in cams]},
+            "smoothgrad_done": maps["smoothgrad_done"][n].tolist(),
         })
     return images
 

@@ -3,13 +3,15 @@
 The page lets a learner pick an image and a class, and shows four pictures of that pair:
     saliency     |dz_k/dx|, the largest over the channels          (tinycnn.saliency)
     SmoothGrad   the same, averaged over noisy copies of the image  (tinycnn.smoothgrad)
+                 for the predicted and the true class of each image: 25 backward passes
+                 a class would make it the slowest by far (smoothgrad_every_class=True: all)
     Grad-CAM     at each layer with a spatial output, one per layer (tinycnn.grad_cam)
     occlusion    the drop of p_k when a grey patch hides each place  (tinycnn.occlusion)
 A page opened from disk cannot run the model, so every (image, class) pair is computed here,
 by the functions named beside each: the same numbers a learner gets calling them. Each image
 and class is one more row for them: the images are repeated K times, the classes tiled.
-(SmoothGrad draws its noise for the whole batch it is given, so its maps are those of that
-repeated batch: other noise than a call on one image would draw, from the same seed.)
+(SmoothGrad draws its noise for the whole batch it is given, so its maps are those of the
+batch of (image, class) pairs it computes: other noise than a call on one image would draw.)
 
 Pictures need no more than 256 levels, so each map goes to the page as bytes, scaled to its own
 largest magnitude, which is kept beside it (the page writes it under the picture):
@@ -34,11 +36,14 @@ def spatial_layers(leaves, calls):
             if counts.get(id(layer)) == 1 and len(layer.output_shape) == 3]
 
 
-def explanation_maps(model, x, num_classes, cam_layers, smoothgrad_samples=25, patch=4,
-                     stride=2):
+def explanation_maps(model, x, predicted, labels, cam_layers, smoothgrad_samples=25,
+                     smoothgrad_every_class=False, patch=4, stride=2):
     """{"saliency", "smoothgrad", "occlusion": (N, K, H, W), "gradcam": [(N, K, H_l, W_l) for
-    each index in cam_layers]}, float, in the units each function gives."""
-    count = len(x)
+    each index in cam_layers], "smoothgrad_done": (N, K) bool}, float, in the units each
+    function gives. SmoothGrad costs ``smoothgrad_samples`` backward passes a pair: unless
+    ``smoothgrad_every_class``, only each image's predicted and true class get one (the others
+    stay zero, and smoothgrad_done says which)."""
+    count, num_classes = len(x), model.output_shape[-1]
     repeated = np.repeat(x, num_classes, axis=0)         # image 0 K times, then image 1 ...
     classes = np.tile(np.arange(num_classes), count)     # ... asked about class 0, 1, ..., K-1
 
@@ -48,10 +53,19 @@ def explanation_maps(model, x, num_classes, cam_layers, smoothgrad_samples=25, p
     def largest_over_channels(maps):
         return np.abs(maps).max(axis=-1)
 
+    done = np.zeros((count, num_classes), dtype=bool)
+    if smoothgrad_every_class:
+        done[:] = True
+    else:
+        done[np.arange(count), predicted] = done[np.arange(count), labels] = True
+    images, asked = np.nonzero(done)  # the pairs, image by image
+    smooth = np.zeros((count, num_classes, *x.shape[1:3]), dtype=x.dtype)
+    smooth[images, asked] = largest_over_channels(
+        smoothgrad(model, x[images], asked, samples=smoothgrad_samples))
     return {
         "saliency": per_class(largest_over_channels(saliency(model, repeated, classes))),
-        "smoothgrad": per_class(largest_over_channels(
-            smoothgrad(model, repeated, classes, samples=smoothgrad_samples))),
+        "smoothgrad": smooth,
+        "smoothgrad_done": done,
         "occlusion": per_class(occlusion(model, repeated, classes, patch=patch, stride=stride)),
         "gradcam": [per_class(grad_cam(model, repeated, classes, layer=index))
                     for index in cam_layers],

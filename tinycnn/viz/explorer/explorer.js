@@ -539,9 +539,13 @@ function drawExplanations() {
   panels.push(panel(paint(element("canvas"), IMAGE_H, IMAGE_W, hot,
     (i) => maps[at(0) + i] / 255), `saliency |dz/dx| (max ${sal.toExponential(2)})${note(sal)}`,
   "saliency"));
+  const smoothCaption = image.smoothgrad_done[k]
+    ? `SmoothGrad, ${DATA.settings.smoothgrad_samples} noisy copies ` +
+      `(max ${smooth.toExponential(2)})${note(smooth)}`
+    : "SmoothGrad: not computed for this class (only for the predicted and the true " +
+      "class; explore(..., smoothgrad_every_class=True) computes every class)";
   panels.push(panel(paint(element("canvas"), IMAGE_H, IMAGE_W, hot,
-    (i) => maps[at(1) + i] / 255), `SmoothGrad, ${DATA.settings.smoothgrad_samples} noisy ` +
-    `copies (max ${smooth.toExponential(2)})${note(smooth)}`, "smoothgrad"));
+    (i) => maps[at(1) + i] / 255), smoothCaption, "smoothgrad"));
   if (DATA.cam_layers.length) panels.push(camPanel(image, k, layer, panel));
   panels.push(panel(paint(element("canvas"), IMAGE_H, IMAGE_W, diverging,
     (i) => signed[at(2) + i] / 127), `occlusion: drop of p(${DATA.class_names[k]}) when a ` +
