@@ -61,6 +61,7 @@ from tinycnn import viz  # noqa: E402  (after the backend is chosen)
 CLASS_NAMES = fashion_mnist.CLASS_NAMES
 VALIDATION_SPLIT = 0.2
 ANIMATED_PREDICTIONS = 20  # the Keras notebook animated the first 20 test images
+EXPLORED = 100  # test images in the explorer page (every layer's output of each is in it)
 
 # %% [markdown]
 # Helpers that are not part of the story (JupyterLab shows the cell collapsed: click its dots to
@@ -553,16 +554,36 @@ per_class.to_csv(out / "16_per_class_metrics.csv")
 # %% [markdown]
 # ### Where the network looks
 #
-# Three test images the model gets right and the three mistakes it is most sure of: the image,
-# its saliency map (the pixels that move the predicted class's score most, |dz/dx|) and its
-# Grad-CAM heatmap for the predicted class, laid over the image. Grad-CAM at `conv2d_1`, whose
-# 11x11 maps still show where: the last conv's maps are 3x3, a blur once stretched onto 28x28.
+# Three test images the model gets right and the three mistakes it is most sure of, each
+# explained five ways for the predicted class: saliency (|dz/dx|; on the black background it
+# follows max-pool tie-breaking and looks like noise), Grad-CAM at `conv2d_1` (where that layer
+# saw evidence; its 11x11 maps still show where, the last conv's 3x3 would be a blur), SmoothGrad
+# (saliency averaged over 25 noisy copies), integrated gradients (each pixel's share of the
+# score, zero on black) and occlusion (how much hiding a 4x4 patch lowers the probability: red
+# hurts the class, blue helps it). A panel whose map is zero everywhere says so.
 
 # %%
 with timed("where the network looks"):
     viz.plot_explanations(model, x_test, y_test, CLASS_NAMES, layer="conv2d_1",
                           path=out / "17_where_the_network_looks.png")
 show(out / "17_where_the_network_looks.png")
+
+# %% [markdown]
+# ### Click inside the network
+#
+# `19_explorer.html`: one page, opened from disk in a browser (no server), for the first 100
+# test images. Pick one; every layer's output for it appears. Click a unit: a conv unit lights
+# up its window in the layer below and shows the kernel, the products, their sum, the bias and
+# the ReLU, with the model's own numbers; a max-pool unit shows its window and the winner, the
+# last layer its logits and probabilities. Saliency, SmoothGrad, Grad-CAM (at a layer you
+# pick) and occlusion for a class you pick. The same page for any saved model:
+# `python -m tinycnn explore model.npz --out DIR`.
+
+# %%
+with timed("explorer"):
+    explorer = viz.explore(model, x_test[:EXPLORED], y_test[:EXPLORED], out,
+                           class_names=CLASS_NAMES, filename="19_explorer.html")
+print(f"Wrote {explorer.name} ({explorer.stat().st_size / 1e6:.1f} MB): open it in a browser")
 
 # %% [markdown]
 # ### What each layer costs
@@ -610,6 +631,7 @@ sections = {
     "Beyond: per-class precision, recall and F1": ["16_per_class_metrics.csv"],
     "Beyond: where the network looks": ["17_where_the_network_looks.png"],
     "Beyond: what each layer costs": ["18_layer_costs.csv", "18_layer_costs.txt"],
+    "Beyond: click inside the network": ["19_explorer.html"],
 }
 if NO_ANIMATIONS:
     del sections["8. Training, animated"], sections["10. Predictions, animated"]
@@ -638,15 +660,19 @@ captions = {
     "12_network.png": "The network, drawn by Graphviz from the model",
     "14_feature_maps.png": "Feature maps of each Conv2D layer for test image 0",
     "17_where_the_network_looks.png": "Right predictions and the most confident mistakes: "
-                                      "saliency and Grad-CAM (at conv2d_1) for the predicted "
+                                      "saliency, Grad-CAM (at conv2d_1), SmoothGrad, "
+                                      "integrated gradients and occlusion for the predicted "
                                       "class",
     "18_layer_costs.csv": "Per layer: multiply-adds and bytes kept for backward, per image; "
                           "forward and backward milliseconds on 32 test images (median of 5), "
                           "share of the time, GFLOP/s",
     "18_layer_costs.txt": "model.summary(costs=True), with the totals per image",
+    "19_explorer.html": f"the explorer: the first {min(EXPLORED, len(x_test))} test images, "
+                        "every layer's output, how each unit was computed, and where the "
+                        "network looks for a class you pick",
 }
 report = viz.build_report(out, settings=settings, timings=timings,
                           sections=list(sections.items()), captions=captions,
-                          title="Fashion-MNIST with tinycnn")
+                          title="Fashion-MNIST with tinycnn", pages=["19_explorer.html"])
 print(f"\nReport: {report}")
 print(f"Test accuracy: {test_accuracy:.4f}")

@@ -262,6 +262,12 @@ def check_see_inside(namespace, printed):
     assert namespace["report"].ok
 
 
+def check_explorer(namespace, printed):
+    page = Path("explorer/explorer.html")
+    assert str(page) in printed and page.stat().st_size > 0
+    assert page.read_text(encoding="utf-8").count("<script") == 2
+
+
 def check_numpy_twins(namespace, printed):
     assert printed.strip().endswith("True")
 
@@ -281,6 +287,7 @@ PAGE_CHECKS = {
     "getting-started.md": check_getting_started,
     "tutorials/keras.md": check_keras,
     "tutorials/see-inside.md": check_see_inside,
+    "tutorials/explorer.md": check_explorer,
     "engine/numpy-twins.md": check_numpy_twins,
     "engine/im2col.md": check_im2col,
     "guides/training.md": check_training,

@@ -45,7 +45,7 @@ OTHER_FILES = [
     "06_history.json", "06_test_metrics.json", "06_test_metrics.txt", "08_training.gif",
     "08_training.html", "09_predictions.csv", "10_predictions.gif", "10_predictions.html",
     "11_confusion_matrix.csv", "12_network.gv", "16_per_class_metrics.csv",
-    "18_layer_costs.txt", "18_layer_costs.csv", "model.npz", "report.html",
+    "18_layer_costs.txt", "18_layer_costs.csv", "19_explorer.html", "model.npz", "report.html",
 ]
 LAYER_NAMES = ["conv2d", "max_pool2d", "conv2d_1", "max_pool2d_1", "conv2d_2", "flatten",
                "dense", "dense_1"]
@@ -174,14 +174,15 @@ class TestFullRun:
         assert list(per_class["support"]) == list(matrix.sum(axis=1))
         assert per_class[["precision", "recall", "f1"]].stack().between(0, 1).all()
 
-    def test_where_the_network_looks_shows_six_rows_of_three(self, study):
+    def test_where_the_network_looks_shows_six_rows_of_six(self, study):
         out, _ = study
         with Image.open(out / "17_where_the_network_looks.png") as image:
             width, height = image.size
             pixels = np.asarray(image.convert("RGB")).astype(int)
-        # Three right predictions and three mistakes, each row image | saliency | Grad-CAM:
-        # six rows are more than twice as tall as three columns are wide (five are not).
-        assert height > 2 * width
+        # Three right predictions and three mistakes, each row the image and five methods
+        # (saliency, Grad-CAM, SmoothGrad, integrated gradients, occlusion): six rows of six
+        # panels, about as tall as wide (five rows or four columns would not be).
+        assert 0.95 * width < height < 1.3 * width
         # The heatmaps are in colour over grey images: well over 5% of the pixels.
         colourful = (pixels.max(axis=-1) - pixels.min(axis=-1)) > 60
         assert colourful.mean() > 0.05
@@ -225,6 +226,42 @@ class TestFullRun:
             assert re.search(rf'label="{re.escape(layer.name)}\\n{type(layer).__name__}',
                              source), layer.name
         assert "241,546" in (out / "05_model_summary.txt").read_text()
+
+    @pytest.mark.browser
+    def test_the_explorer_opens_from_disk_and_shows_the_models_numbers(self, study):
+        """The study's own explorer page in headless Chromium: 100 test images, and a click on
+        a unit of conv2d_1 shows the saved model's numbers (tests/test_explorer.py: the page in
+        depth)."""
+        pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+        from explorer_page import CHROMIUM, TOLERANCE, Page, launch
+
+        if CHROMIUM is None:
+            pytest.skip("chromium is not installed")
+        out, _ = study
+        report = (out / "report.html").read_text(encoding="utf-8")
+        assert "Beyond: click inside the network" in report
+        assert '<a href="19_explorer.html"><b>Open 19_explorer.html</b></a>' in report
+        model = tinycnn.load_model(out / "model.npz")
+        (_, _), (x_test, _) = fashion_mnist.load_data(download=False)
+        x = fashion_mnist.normalize_images(x_test[7:8])
+        values = [x]
+        for layer in model.layers:
+            values.append(layer.forward(values[-1]))
+        with launch() as browser:
+            page = Page(browser, out / "19_explorer.html")
+            try:
+                assert page.tab.locator(".thumb").count() == 100
+                page.pick(7)
+                page.click_unit(3, 5, 6, 10)  # conv2d_1: (11, 11, 64)
+                assert page.number("model") == pytest.approx(values[3][0, 5, 6, 10],
+                                                             abs=TOLERANCE)
+                window = values[2][0, 5:8, 6:9, :].astype(np.float64)
+                W, b = model.layers[2].params["W"], model.layers[2].params["b"]
+                z = (window * W[..., 10]).sum() + b[10]
+                assert page.number("z") == pytest.approx(z, abs=TOLERANCE)
+                assert page.problems == [] and page.requests == []
+            finally:
+                page.close()
 
     def test_printed_output_ends_with_the_test_accuracy(self, study):
         out, result = study

@@ -32,6 +32,12 @@ from tinycnn.layers import (  # noqa: E402
 )
 from tinycnn.layers.activations import softmax  # noqa: E402
 from tinycnn.viz import plot_explanations  # noqa: E402
+from tinycnn.viz.explain import (  # noqa: E402
+    ALL_ZERO,
+    DEFAULT_METHODS,
+    METHODS,
+    NO_EVIDENCE,
+)
 
 
 def float64_model(layers, input_shape=(7, 7, 2), seed=0):
@@ -294,39 +300,97 @@ def test_bad_input_gets_a_clear_error(rng):
 
 
 # ---- the picture ------------------------------------------------------------------------------
+def picture_model():
+    return float64_model([Conv2D(3, 3, activation="relu", input_shape=(8, 8, 1)), MaxPool2D(2),
+                          Flatten(), Dense(3, activation="softmax")], input_shape=(8, 8, 1))
+
+
+def panel_notes(fig, columns):
+    """The texts written on each panel, row by row: [[texts of column 0, ...], ...]."""
+    texts = [[text.get_text() for text in ax.texts] for ax in fig.axes]
+    return [texts[start:start + columns] for start in range(0, len(texts), columns)]
+
+
 def test_plot_explanations_shows_right_and_wrong_predictions(tmp_path, rng):
-    model = float64_model([Conv2D(3, 3, activation="relu", input_shape=(8, 8, 1)), MaxPool2D(2),
-                           Flatten(), Dense(3, activation="softmax")], input_shape=(8, 8, 1))
+    model = picture_model()
     images = rng.uniform(size=(20, 8, 8))
     labels = np.arange(20) % 3
     path = tmp_path / "explain.png"
     fig = plot_explanations(model, images, labels, ["a", "b", "c"], path=path, correct=2,
-                            wrong=2)
+                            wrong=2, layer="conv2d")
     with Image.open(path) as picture:
         assert picture.format == "PNG" and min(picture.size) > 300
+    columns = 1 + len(DEFAULT_METHODS)
     axes = fig.axes
-    assert len(axes) == 12  # four rows: image, saliency, Grad-CAM
-    titles = [ax.get_title() for ax in axes[::3]]
+    assert len(axes) == 4 * columns  # four rows: the image, then one panel per method
+    assert [ax.get_title() for ax in axes[1:columns]] == [
+        "saliency |dz/dx|", "Grad-CAM at conv2d", "SmoothGrad |dz/dx|\n(25 noisy copies)",
+        "integrated gradients\n|x * mean dz/dx|", "occlusion: drop of p_k\n(red: hiding hurts k)"]
+    titles = [ax.get_title() for ax in axes[::columns]]
     predicted = model.predict(images).argmax(axis=1)
     right = [i for i in range(20) if predicted[i] == labels[i]][:2]
     assert [int(title.split()[0][1:]) for title in titles[:2]] == right
-    assert all(ax.title.get_color() == "red" for ax in axes[6::3])
+    assert all(ax.title.get_color() == "red" for ax in axes[2 * columns::columns])
+    # Every map of this model has something in it: no panel carries a note.
+    assert panel_notes(fig, columns) == [[[]] * columns] * 4
+
+
+@pytest.mark.parametrize("methods", [("occlusion",), ("integrated_gradients", "saliency"),
+                                     METHODS])
+def test_plot_explanations_draws_the_methods_asked_for_in_their_order(methods, rng):
+    model = picture_model()
+    fig = plot_explanations(model, rng.uniform(size=(12, 8, 8)), np.arange(12) % 3,
+                            ["a", "b", "c"], correct=1, wrong=1, methods=methods)
+    columns = 1 + len(methods)
+    assert len(fig.axes) == 2 * columns
+    headings = {"saliency": "saliency", "smoothgrad": "SmoothGrad", "grad_cam": "Grad-CAM",
+                "integrated_gradients": "integrated gradients", "occlusion": "occlusion"}
+    assert [ax.get_title().startswith(headings[method])
+            for ax, method in zip(fig.axes[1:columns], methods, strict=True)] == [True] * len(
+                methods)
+
+
+def test_plot_explanations_refuses_an_unknown_method():
+    model = picture_model()
+    with pytest.raises(ValueError, match="plot_explanations: methods must be some of saliency, "
+                                         "smoothgrad, .*; got \\('lime',\\)"):
+        plot_explanations(model, np.zeros((4, 8, 8)), np.arange(4) % 3, ["a", "b", "c"],
+                          methods=("lime",))
 
 
 def test_a_grad_cam_with_no_positive_evidence_says_so_on_its_panel(rng):
     """A model whose last conv only lowers every class score: Grad-CAM is zero everywhere,
-    and the panel says why instead of showing nothing."""
-    from tinycnn.viz.explain import NO_EVIDENCE
-
+    and the panel says why instead of showing nothing; the other panels show their maps."""
     model = float64_model([Conv2D(2, 3, activation="relu", input_shape=(6, 6, 1)), Flatten(),
                            Dense(3, activation="softmax")], input_shape=(6, 6, 1))
     conv, dense = model.layers[0], model.layers[-1]
-    conv.params["W"][...] = 1.0  # positive maps for positive images
-    dense.params["W"][...] = -1.0  # every map lowers every score: no positive evidence
+    conv.params["W"][...] = 0.1  # positive maps for positive images
+    dense.params["W"][...] = -0.1  # every map lowers every score: no positive evidence
+    # Not every score alike, and small enough that no probability saturates: the other
+    # methods' maps are not zero.
+    dense.params["W"][:, 0] = -0.2
     images = rng.uniform(0.1, 1.0, size=(4, 6, 6))
     assert np.all(grad_cam(model, images[..., None], layer=conv.name) == 0)
     fig = plot_explanations(model, images, np.arange(4) % 3, ["a", "b", "c"], correct=2,
                             wrong=2, layer=conv.name)
-    cam_panels = fig.axes[2::3]
-    assert all(NO_EVIDENCE in [text.get_text() for text in ax.texts] for ax in cam_panels)
-    assert all(not fig.axes[i].texts for i in range(0, len(fig.axes), 3))
+    columns = 1 + len(DEFAULT_METHODS)
+    cam = 1 + DEFAULT_METHODS.index("grad_cam")
+    for notes in panel_notes(fig, columns):
+        assert notes[cam] == [NO_EVIDENCE]
+        assert all(not texts for column, texts in enumerate(notes) if column != cam)
+
+
+def test_every_all_zero_map_says_why_on_its_panel(rng):
+    """The last layer's weights all zero: every logit is its bias, whatever the image, so no
+    gradient, no attribution, no occlusion drop and no Grad-CAM evidence; each panel says so."""
+    model = picture_model()
+    model.layers[-1].params["W"][...] = 0.0
+    model.layers[-1].params["b"][...] = [0.0, 1.0, 0.0]  # every image: class 1
+    images = rng.uniform(size=(6, 8, 8))
+    fig = plot_explanations(model, images, np.arange(6) % 3, ["a", "b", "c"], correct=2,
+                            wrong=2, methods=METHODS)
+    notes = panel_notes(fig, 1 + len(METHODS))
+    assert len(notes) == 4
+    for row in notes:
+        assert row == [[]] + [[ALL_ZERO[method]] for method in METHODS]
+    assert ALL_ZERO["grad_cam"] == NO_EVIDENCE

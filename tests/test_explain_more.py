@@ -11,9 +11,9 @@ import pytest
 
 import tinycnn as tc
 from tinycnn import keras
-from tinycnn.explain import class_logits, saliency
+from tinycnn.explain import class_logits, grad_cam, grad_cams, saliency
 from tinycnn.explain.integrated_gradients import integrated_gradients
-from tinycnn.explain.occlusion import occlusion
+from tinycnn.explain.occlusion import occlusion, occlusion_maps
 from tinycnn.explain.smoothgrad import smoothgrad
 from tinycnn.keras import layers
 from tinycnn.layers import AveragePooling2D, BatchNormalization, Conv2D, Dense, Flatten
@@ -77,6 +77,46 @@ def test_occlusion_equals_the_double_loop(name, patch, stride, value, rng):
     chosen = np.array([3, 0, 2])
     np.testing.assert_array_equal(occlusion(model, x, chosen, patch, stride, value),
                                   occlusion_by_hand(model, x, chosen, patch, stride, value))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_occlusion_maps_give_every_class_as_occlusion_gives_one(name, rng):
+    """occlusion_maps (the explorer's: every class from the same forward passes) holds, for
+    each class, exactly the map occlusion computes for that class."""
+    model = MODELS[name]()
+    x = rng.normal(size=(3, 7, 7, 2))
+    maps = occlusion_maps(model, x, patch=3, stride=2)
+    assert maps.shape == (3, 4, 7, 7)
+    for k in range(4):
+        np.testing.assert_array_equal(maps[:, k], occlusion(model, x, k, patch=3, stride=2))
+    np.testing.assert_array_equal(maps[:, 2], occlusion_by_hand(model, x, [2, 2, 2], 3, 2, None))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_grad_cams_at_several_layers_are_grad_cam_at_each(name, rng):
+    """One forward and one backward pass for several layers give each layer's grad_cam."""
+    model = MODELS[name]()
+    x = rng.normal(size=(3, 7, 7, 2))
+    spatial = [index for index, layer in enumerate(model.layers)
+               if len(layer.output_shape) == 3 and type(layer).__name__ != "InputLayer"]
+    assert len(spatial) >= 2
+    for classes in (None, [1, 3, 0]):
+        cams = grad_cams(model, x, classes, spatial)
+        assert len(cams) == len(spatial)
+        for cam, index in zip(cams, spatial, strict=True):
+            np.testing.assert_array_equal(cam, grad_cam(model, x, classes, layer=index))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_occlusion_is_the_same_on_one_thread_or_several(name, rng):
+    """The positions run on model.workers threads, each on a replica of the model; the drops
+    are added up in position order, so the threads change no bit."""
+    model = MODELS[name]()
+    x = rng.normal(size=(5, 7, 7, 2))
+    model.workers = 1
+    alone = occlusion(model, x, patch=2, stride=1)
+    model.workers = 3
+    np.testing.assert_array_equal(occlusion(model, x, patch=2, stride=1), alone)
 
 
 def test_occlusion_keeps_grayscale_batches_and_sees_the_pixel_that_decides(rng):

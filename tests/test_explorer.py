@@ -8,8 +8,6 @@ is that the page shows what the model computes, not that the model is any good. 
 page's data without a browser are in test_explorer_data.py.
 """
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -25,18 +23,14 @@ from tinycnn.layers import (
 )
 from tinycnn.viz.explore import explore
 
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+from explorer_page import CHROMIUM, TOLERANCE, Page, launch  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
 ]
-# As root Chromium needs --no-sandbox; the others keep it from calling Google's servers.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CLASS_NAMES = ["zero", "one", "two"]
-TOLERANCE = 1e-5
 
 
 def chain_model():
@@ -89,57 +83,8 @@ def chain(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with launch() as chromium:
         yield chromium
-        chromium.close()
-
-
-class Page:
-    """The explorer in a tab: what it printed to the console, what it asked of the network."""
-
-    def __init__(self, browser, path):
-        self.tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        self.problems, self.requests = [], []
-        self.tab.on("console", lambda message: message.type in ("error", "warning")
-                    and self.problems.append(f"{message.type}: {message.text}"))
-        self.tab.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        self.tab.route("**/*", self._only_the_file)
-        self.tab.goto(path.as_uri())
-        self.tab.wait_for_selector("body[data-ready=yes]", timeout=30_000)
-
-    def _only_the_file(self, route):
-        url = route.request.url
-        if url.startswith("file:") or url.startswith("data:") or url.startswith("blob:"):
-            route.continue_()
-        else:
-            self.requests.append(url)
-            route.abort()
-
-    def pick(self, n):
-        self.tab.click(f'.thumb[data-image="{n}"]')
-        self.tab.wait_for_selector(f'.thumb.picked[data-image="{n}"]')
-
-    def click_unit(self, value, y, x, channel):
-        """Click pixel (y, x) of the map of ``channel`` in the section of value ``value``."""
-        canvas = self.tab.locator(f'#value-{value} canvas[data-channel="{channel}"]')
-        canvas.scroll_into_view_if_needed()
-        box = canvas.bounding_box()
-        height, width = (int(canvas.get_attribute(side)) for side in ("height", "width"))
-        canvas.click(position={"x": (x + 0.5) * box["width"] / width,
-                               "y": (y + 0.5) * box["height"] / height})
-
-    def click_bar(self, value, index):
-        bar = self.tab.locator(f'.bar[data-value="{value}"][data-index="{index}"]').first
-        bar.scroll_into_view_if_needed()
-        bar.click()
-
-    def number(self, name):
-        """The number the detail panel shows under data-number=name."""
-        return float(self.tab.locator(f'#detail [data-number="{name}"]').inner_text())
-
-    def close(self):
-        self.tab.close()
 
 
 @pytest.fixture

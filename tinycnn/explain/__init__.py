@@ -32,17 +32,17 @@ imports it): it runs a model through the model's own methods.
 from tinycnn.explain.checkup import checkup
 from tinycnn.explain.checkup_report import Check, Checkup
 from tinycnn.explain.costs import activation_bytes, layer_costs, multiply_adds
-from tinycnn.explain.grad_cam import grad_cam, resize_heatmap
+from tinycnn.explain.grad_cam import grad_cam, grad_cams, resize_heatmap
 from tinycnn.explain.im2col_frames import col2im_frames, im2col_frames, maxpool_frames
 from tinycnn.explain.integrated_gradients import integrated_gradients
 from tinycnn.explain.logits import class_logits
 from tinycnn.explain.model_copy import copy_model
-from tinycnn.explain.occlusion import occlusion
+from tinycnn.explain.occlusion import occlusion, occlusion_maps
 from tinycnn.explain.profile import profile
 from tinycnn.explain.saliency import saliency
 from tinycnn.explain.smoothgrad import smoothgrad
 
 __all__ = ["Check", "Checkup", "activation_bytes", "checkup", "class_logits", "col2im_frames",
-           "copy_model", "grad_cam", "im2col_frames", "layer_costs", "maxpool_frames",
+           "copy_model", "grad_cam", "grad_cams", "im2col_frames", "layer_costs", "maxpool_frames",
            "multiply_adds", "profile", "resize_heatmap", "saliency", "smoothgrad",
-           "integrated_gradients", "occlusion"]
+           "integrated_gradients", "occlusion", "occlusion_maps"]

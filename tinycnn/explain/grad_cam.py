@@ -37,48 +37,55 @@ def grad_cam(model, images, classes=None, layer=None):
     must be called once (a shared layer has one output per call).
     Inference mode; the model is left as it was.
     """
+    return grad_cams(model, images, classes, [layer])[0]
+
+
+def grad_cams(model, images, classes=None, layers=(None,)):
+    """grad_cam at several layers at once, from one forward and one backward pass: a list of
+    heatmaps (N, H_l, W_l), one per entry of ``layers`` (each as grad_cam's ``layer``)."""
     checked_classifier(model, "grad_cam")
     x, _ = checked_images(model, images, "grad_cam images")
     num_classes = model.output_shape[-1]
     classes = checked_classes(classes, len(x), num_classes, "grad_cam classes")
     leaves = leaf_layers(model)
-    target = leaves[spatial_layer_index(leaves, layer, "grad_cam")]
+    targets = [leaves[spatial_layer_index(leaves, layer, "grad_cam")] for layer in layers]
     with untouched(model), logit_network(model, "grad_cam") as network:
         # A layer with a spatial output always lies below the logits.
-        target_step = _only_call(network, target, "grad_cam")
-        value = network.steps.index(target_step) + 1  # the value A: the output of that call
-        height, width, _ = target.output_shape
-        cams = np.empty((len(x), height, width), dtype=x.dtype)
+        target_steps = [_only_call(network, target, "grad_cam") for target in targets]
+        values = [network.steps.index(step) + 1 for step in target_steps]  # the values A
+        cams = [np.empty((len(x), *target.output_shape[:2]), dtype=x.dtype)
+                for target in targets]
         kept = {}
 
         def keep_maps(step, out):
-            if step is target_step:
-                kept["maps"] = out
+            kept[id(step)] = out
 
         for start in range(0, len(x), CHUNK):
             logits = network.forward(x[start:start + CHUNK], watch=keep_maps)
             chosen = logits.argmax(axis=1) if classes is None else classes[start:start + CHUNK]
-            dmaps = gradient_arriving(network, value, one_hot(chosen, num_classes, logits.dtype))
-            alpha = dmaps.mean(axis=(1, 2))  # (n, C_l)
-            cams[start:start + CHUNK] = np.maximum(
-                np.einsum("nyxc,nc->nyx", kept["maps"], alpha), 0)
+            arriving = gradients_arriving(network, values,
+                                          one_hot(chosen, num_classes, logits.dtype))
+            for cam, step, value in zip(cams, target_steps, values, strict=True):
+                alpha = arriving[value].mean(axis=(1, 2))  # (n, C_l)
+                cam[start:start + CHUNK] = np.maximum(
+                    np.einsum("nyxc,nc->nyx", kept[id(step)], alpha), 0)
     return cams
 
 
-def gradient_arriving(network, value, dout):
-    """Run ``network.backward(dout)`` and return dL/d(value ``value``) (0 is the network's
-    input, k the output of step k-1): the sum of what the backward passes of the steps reading
-    it hand back to it, added as the engine adds them (network.py), in the same order."""
-    total = None
+def gradients_arriving(network, values, dout):
+    """Run ``network.backward(dout)`` and return {value: dL/d(value)} for each of ``values``
+    (0 is the network's input, k the output of step k-1): the sum of what the backward passes
+    of the steps reading it hand back to it, added as the engine adds them (network.py), in the
+    same order."""
+    totals = dict.fromkeys(values)
 
     def add_up(step, dx):
-        nonlocal total
         for read, grad in zip(step.inputs, dx if step.layer.takes_list else [dx], strict=True):
-            if read == value and grad is not None:
-                total = grad if total is None else total + grad
+            if read in totals and grad is not None:
+                totals[read] = grad if totals[read] is None else totals[read] + grad
 
     network.backward(dout, watch=add_up)
-    return total
+    return totals
 
 
 def _only_call(network, layer, what):

@@ -8,17 +8,27 @@ where p = softmax(z) of the logits z (logits.py). Each pixel gets the mean drop 
 squares that covered it. The grid runs 0, stride, 2 stride, ... and always ends at H - patch
 (W - patch), so every pixel is covered at least once. A large positive value: hiding the pixel
 costs the class its evidence; a negative one: the pixel argued against the class. Only forward
-passes: one per position, all the images at once (class_logits, which leaves the model as it
-was).
+passes: one per position, all the images at once, in chunks as class_logits runs them.
 
-Shapes: images (N, H, W, C) or (N, H, W); classes (N,); value a number or (N,); maps (N, H, W).
+The positions are independent, so they run on ``model.workers`` threads (tinycnn/parallel.py,
+as predict does): each thread a replica of the model (the same weights, caches of its own),
+BLAS held to one thread per call. 169 positions of 100 images take ~1.4 s instead of ~2.4 s
+on 2 cores. The drops are added up in position order, so the maps equal the plain loop's run
+with one BLAS thread; against several BLAS threads they differ by float32 rounding (~1e-7).
+
+Shapes: images (N, H, W, C) or (N, H, W); classes (N,); value a number or (N,); maps (N, H, W)
+(occlusion_maps: (N, K, H, W), every class).
 """
+
+import threading
 
 import numpy as np
 
 from tinycnn.explain.inputs import checked_classes, checked_classifier, checked_images
-from tinycnn.explain.logits import class_logits
+from tinycnn.explain.logits import CHUNK, class_logits, logit_network
+from tinycnn.explain.untouched import untouched
 from tinycnn.layers.activations import softmax
+from tinycnn.parallel import map_in_threads, one_blas_thread
 
 
 def occlusion(model, images, classes=None, patch=4, stride=2, value=None):
@@ -30,25 +40,46 @@ def occlusion(model, images, classes=None, patch=4, stride=2, value=None):
     """
     checked_classifier(model, "occlusion")
     x, _ = checked_images(model, images, "occlusion images")
+    classes = checked_classes(classes, len(x), model.output_shape[-1], "occlusion classes")
+    if classes is None:
+        classes = class_logits(model, x).argmax(axis=1)
+    maps = occlusion_maps(model, x, patch, stride, value)
+    return maps[np.arange(len(x)), classes]
+
+
+def occlusion_maps(model, images, patch=4, stride=2, value=None):
+    """occlusion for every class at once, at the cost of one: (N, K, H, W), map k the mean drop
+    of p_k (the same forward passes give every class's probability)."""
+    checked_classifier(model, "occlusion")
+    x, _ = checked_images(model, images, "occlusion images")
     count, height, width = x.shape[:3]
     _check_size("patch", patch, min(height, width))
     _check_size("stride", stride, None)
-    classes = checked_classes(classes, count, model.output_shape[-1], "occlusion classes")
     fill = _fill_values(x, value)
-    probs = softmax(class_logits(model, x))
-    if classes is None:
-        classes = probs.argmax(axis=1)
-    picked = np.arange(count), classes
-    clean = probs[picked]
-    total = np.zeros((count, height, width), dtype=x.dtype)
+    clean = softmax(class_logits(model, x))  # (N, K)
+    corners = [(top, left) for top in _starts(height, patch, stride)
+               for left in _starts(width, patch, stride)]
+    total = np.zeros((count, clean.shape[1], height, width), dtype=x.dtype)
     covered = np.zeros((height, width), dtype=x.dtype)
-    for top in _starts(height, patch, stride):
-        for left in _starts(width, patch, stride):
+    with untouched(model), logit_network(model, "occlusion") as network:
+        replicas = threading.local()
+
+        def drop_at(corner):
+            """p(x) - p(x with the square at ``corner`` hidden): (N, K)."""
+            if not hasattr(replicas, "network"):
+                replicas.network = network.replica()  # one per thread
+            top, left = corner
             hidden = x.copy()
             hidden[:, top:top + patch, left:left + patch, :] = fill[:, None, None, None]
-            drop = clean - softmax(class_logits(model, hidden))[picked]
-            total[:, top:top + patch, left:left + patch] += drop[:, None, None]
-            covered[top:top + patch, left:left + patch] += 1
+            logits = np.concatenate([replicas.network.forward(hidden[start:start + CHUNK])
+                                     for start in range(0, count, CHUNK)])
+            return clean - softmax(logits)
+
+        with one_blas_thread():
+            drops = map_in_threads(drop_at, corners, getattr(model, "workers", 1))
+            for (top, left), drop in zip(corners, drops, strict=True):
+                total[:, :, top:top + patch, left:left + patch] += drop[:, :, None, None]
+                covered[top:top + patch, left:left + patch] += 1
     return total / covered
 
 

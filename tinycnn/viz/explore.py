@@ -36,7 +36,7 @@ from tinycnn.explain.inputs import checked_classes, checked_classifier, checked_
 from tinycnn.explain.leaves import leaf_layers
 from tinycnn.explain.logits import class_logits
 from tinycnn.layers.activations import softmax
-from tinycnn.viz.explorer_maps import explanation_maps, quantized, spatial_layers
+from tinycnn.viz.explorer_maps import explorer_explanations, quantized, spatial_layers
 from tinycnn.viz.explorer_model import describe_calls, encoded, flat_calls, layer_outputs
 
 MAX_IMAGES = 1000  # every image's outputs go into the page: past this it grows too large
@@ -68,7 +68,7 @@ def explore(model, images, labels, out, class_names=None, filename="explorer.htm
     calls, weights = describe_calls(flat)
     leaves = leaf_layers(model)
     cam_layers = spatial_layers(leaves, flat)
-    maps = explanation_maps(model, x, probs.argmax(axis=1), labels, cam_layers,
+    maps = explorer_explanations(model, x, probs.argmax(axis=1), labels, cam_layers,
                             smoothgrad_samples, smoothgrad_every_class, occlusion_patch,
                             occlusion_stride)
     data = {

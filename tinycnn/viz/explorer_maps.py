@@ -5,11 +5,14 @@ The page lets a learner pick an image and a class, and shows four pictures of th
     SmoothGrad   the same, averaged over noisy copies of the image  (tinycnn.smoothgrad)
                  for the predicted and the true class of each image: 25 backward passes
                  a class would make it the slowest by far (smoothgrad_every_class=True: all)
-    Grad-CAM     at each layer with a spatial output, one per layer (tinycnn.grad_cam)
-    occlusion    the drop of p_k when a grey patch hides each place  (tinycnn.occlusion)
+    Grad-CAM     at each layer with a spatial output, one per layer (tinycnn.grad_cam; all
+                 layers from one pass: tinycnn.explain.grad_cams)
+    occlusion    the drop of p_k when a grey patch hides each place  (tinycnn.occlusion;
+                 every class from the same passes: tinycnn.explain.occlusion_maps)
 A page opened from disk cannot run the model, so every (image, class) pair is computed here,
 by the functions named beside each: the same numbers a learner gets calling them. Each image
-and class is one more row for them: the images are repeated K times, the classes tiled.
+and class is one more row for saliency and Grad-CAM: the images are repeated K times, the
+classes tiled.
 (SmoothGrad draws its noise for the whole batch it is given, so its maps are those of the
 batch of (image, class) pairs it computes: other noise than a call on one image would draw.)
 
@@ -23,7 +26,7 @@ Shapes: x (N, H, W, C); every map (N, K, H, W), Grad-CAM's (N, K, H_l, W_l); sca
 
 import numpy as np
 
-from tinycnn.explain import grad_cam, occlusion, saliency, smoothgrad
+from tinycnn.explain import grad_cams, occlusion_maps, saliency, smoothgrad
 
 
 def spatial_layers(leaves, calls):
@@ -36,7 +39,7 @@ def spatial_layers(leaves, calls):
             if counts.get(id(layer)) == 1 and len(layer.output_shape) == 3]
 
 
-def explanation_maps(model, x, predicted, labels, cam_layers, smoothgrad_samples=25,
+def explorer_explanations(model, x, predicted, labels, cam_layers, smoothgrad_samples=25,
                      smoothgrad_every_class=False, patch=4, stride=2):
     """{"saliency", "smoothgrad", "occlusion": (N, K, H, W), "gradcam": [(N, K, H_l, W_l) for
     each index in cam_layers], "smoothgrad_done": (N, K) bool}, float, in the units each
@@ -66,9 +69,9 @@ def explanation_maps(model, x, predicted, labels, cam_layers, smoothgrad_samples
         "saliency": per_class(largest_over_channels(saliency(model, repeated, classes))),
         "smoothgrad": smooth,
         "smoothgrad_done": done,
-        "occlusion": per_class(occlusion(model, repeated, classes, patch=patch, stride=stride)),
-        "gradcam": [per_class(grad_cam(model, repeated, classes, layer=index))
-                    for index in cam_layers],
+        "occlusion": occlusion_maps(model, x, patch=patch, stride=stride),
+        "gradcam": [per_class(cams) for cams in grad_cams(model, repeated, classes, cam_layers)]
+        if cam_layers else [],
     }
 
 

@@ -5,7 +5,8 @@ What each file becomes depends on its extension:
 
     .png .jpg .svg   a figure (an .svg beside a .png of the same name is only linked)
     .gif             an animation; a same-name .html (a ``to_jshtml`` player) is embedded under it
-    .html            a player with no GIF beside it is embedded on its own
+    .html            a player with no GIF beside it is embedded on its own; a page named in
+                     ``pages`` (the explorer: too large to embed) is linked, with its caption
     .csv             a table (the first ``max_table_rows`` rows, with a link to the whole file);
                      numbers right-aligned, whole numbers with thousands separators (2,230,272)
     .txt .md .log    preformatted text; .json pretty-printed
@@ -218,6 +219,14 @@ def _text_block(out_dir: Path, name: str, caption: str) -> str:
     )
 
 
+def _page_link_block(out_dir: Path, name: str, caption: str) -> str:
+    if not (out_dir / name).is_file():
+        return _missing(name)
+    size = (out_dir / name).stat().st_size / 1e6
+    return (f'<p><a href="{_href(name)}"><b>Open {_text(name)}</b></a> ({size:.1f} MB, opens '
+            f"from disk in a browser): {_text(caption)}</p>")
+
+
 def _link_list(names) -> str:
     items = "".join(f'<li><a href="{_href(name)}">{_text(name)}</a></li>\n' for name in names)
     return f"<ul>\n{items}</ul>"
@@ -226,9 +235,10 @@ def _link_list(names) -> str:
 class _Page:
     """Turns file names into HTML blocks, remembering which files have been placed."""
 
-    def __init__(self, out_dir: Path, captions: dict, max_table_rows: int):
+    def __init__(self, out_dir: Path, captions: dict, max_table_rows: int, pages=()):
         self.out_dir = out_dir
         self.captions = captions
+        self.pages = set(pages)
         self.max_table_rows = max_table_rows
         self.placed = set()
 
@@ -248,6 +258,8 @@ class _Page:
             else:
                 player = None
             return _animation_block(self.out_dir, name, caption, player)
+        if suffix == ".html" and name in self.pages:
+            return _page_link_block(self.out_dir, name, caption)
         if suffix == ".html":
             return _player_block(self.out_dir, name, caption)
         if suffix == ".csv":
@@ -294,6 +306,7 @@ def build_report(
     title="tinycnn run report",
     filename="report.html",
     max_table_rows=20,
+    pages=(),
 ):
     """Write ``out_dir/filename`` showing every file in ``out_dir`` and return its path.
 
@@ -302,7 +315,8 @@ def build_report(
     shown first, in order; every other file in ``out_dir`` follows, grouped by kind, so nothing is
     left out. A name listed in ``sections`` but absent is flagged on the page (and an absent
     image fails the browser check). captions: optional ``{file name: caption}``; the default
-    caption comes from the file name. Only the top level of ``out_dir`` is scanned.
+    caption comes from the file name. pages: names of HTML pages to link rather than embed
+    (the explorer). Only the top level of ``out_dir`` is scanned.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -310,7 +324,7 @@ def build_report(
     present = sorted(
         path.name for path in out_dir.iterdir() if path.is_file() and path.name != filename
     )
-    page = _Page(out_dir, captions, max_table_rows)
+    page = _Page(out_dir, captions, max_table_rows, pages)
 
     chapters = []
     for heading, names in sections or []:

@@ -362,14 +362,14 @@ function convDetail(call, k, index) {
     }
     sum += channelSum;
     channels.push({ channelSum, row: element("div", { className: "channel" }, [
-      element("span", { className: "channel-name", text: `channel ${c}` }),
+      element("span", { className: "channel-name", text: `ch ${c}` }),
       smallTable(KH, KW, (r, q) => element("td", { text: short(windowValue(r, q)) })),
       element("span", { text: "\u00d7" }),
       smallTable(KH, KW, (r, q) => element("td", { text: short(weight(r, q)) })),
       element("span", { text: "=" }),
       smallTable(KH, KW, (r, q) => element("td", { "data-product": `${c},${r},${q}`,
         text: (windowValue(r, q) * weight(r, q)).toFixed(5) })),
-      element("span", { text: `sum ${short(channelSum)}` })]) });
+      element("span", { className: "channel-sum", text: `\u03a3 ${short(channelSum)}` })]) });
   }
   // The channels that add the most to z first (the others often add nothing at all).
   channels.sort((a, b) => Math.abs(b.channelSum) - Math.abs(a.channelSum));
@@ -388,7 +388,9 @@ function convDetail(call, k, index) {
     ...activationRows(call.activation, z),
     ...modelRow(k, index, f_ ? f_(z) : z),
     element("h3", { text: "window \u00d7 kernel = products, channel by channel" }),
-    element("p", { className: "help", text: "the channels that add the most to z first" }),
+    element("p", { className: "help", text: "ch c: input channel c; the window's values " +
+      "\u00d7 the kernel's weights = the products, \u03a3 their sum; the channels that add " +
+      "the most to z first" }),
     ...channels.map((channel) => channel.row)];
 }
 
