@@ -13,7 +13,8 @@ Sections:
     compile    first use with an empty Numba cache, and import + first step with a warm one
     epoch      one epoch of fit (48,000 images, batch 32), as the study runs it
     memory     peak memory of the study (1 epoch on the full data), in a child process
-    explain    saliency maps and Grad-CAM of 100 images (tinycnn.explain), milliseconds
+    explain    each explanation (saliency, grad_cam, occlusion, smoothgrad, integrated_gradients)
+               of 100 images, milliseconds
 Results go to benchmarks/results/latest.json and latest.md (a markdown table for
 docs/performance.md).
 
@@ -357,6 +358,69 @@ def bench_kernels(repeats):
         "numba_ms": fast, "loops_ms": loop_ms, "speedup": loop_ms / fast}
     print(f"  {'conv (2,10,10,3): loops':32s} im2col+GEMM {fast:7.3f} ms  loops {loop_ms:7.1f} ms"
           f"  x{loop_ms / fast:5.0f}")
+    results.update(bench_winograd(repeats))
+    return results
+
+
+# The study's conv layers: (H, W, C_in) -> F filters, 3x3, "valid", ReLU.
+STUDY_CONVS = {"conv2d": ((28, 28, 1), 32), "conv2d_1": ((13, 13, 32), 64),
+               "conv2d_2": ((5, 5, 64), 128)}
+
+
+def conv_multiplies(algorithm, batch, image_shape, filters):
+    """Multiplies in one of a 3x3 "valid" conv's three matrix products (forward, dW or dx):
+    im2col N*H_out*W_out * 9*C*F; Winograd F(2x2, 3x3) 16 * T*C*F, T = N * its 2x2 tiles."""
+    h, w, c = image_shape
+    out_h, out_w = h - 2, w - 2
+    if algorithm == "im2col":
+        return batch * out_h * out_w * 9 * c * filters
+    return 16 * batch * (-(-out_h // 2)) * (-(-out_w // 2)) * c * filters
+
+
+def bench_winograd(repeats, calls=10):
+    """im2col against Winograd F(2x2, 3x3) in each conv layer of the study's model, forward
+    and backward (bias + ReLU included; conv2d, the first layer, computes no dx), at batch 32
+    and 128: milliseconds per call, the two layers alternating, medians of ``repeats`` runs
+    of ``calls`` calls, with the multiplies of each (markdown puts them in a table of their
+    own)."""
+    from tinycnn.layers import Conv2D
+
+    rng = np.random.default_rng(0)
+    results = {}
+    for batch in (32, 128):
+        for name, (shape, filters) in STUDY_CONVS.items():
+            x = rng.random((batch, *shape), dtype=np.float32)
+            dout = rng.standard_normal((batch, shape[0] - 2, shape[1] - 2, filters))
+            dout = dout.astype(np.float32)
+            layers = {}
+            for algorithm in ("im2col", "winograd"):
+                layer = Conv2D(filters, 3, activation="relu", algorithm=algorithm)
+                layer.build(shape, np.random.default_rng(1))
+                layer.needs_input_grad = name != "conv2d"
+                layers[algorithm] = layer
+            times = {(algorithm, kind): [] for algorithm in layers
+                     for kind in ("forward", "backward")}
+            for _ in range(repeats):
+                for algorithm, layer in layers.items():
+                    times[algorithm, "forward"].append(
+                        _time_call(layer.forward, (x, True), 1, calls))  # training=True
+                    times[algorithm, "backward"].append(
+                        _time_call(layer.backward, (dout,), 1, calls))
+            products = {"forward": 1, "backward": 2 if name != "conv2d" else 1}
+            for kind, count in products.items():
+                im2col = statistics.median(times["im2col", kind])
+                winograd = statistics.median(times["winograd", kind])
+                multiplies = {algorithm: count * conv_multiplies(algorithm, batch, shape,
+                                                                 filters)
+                              for algorithm in layers}
+                label = f"{name} {kind} batch {batch}: Winograd vs im2col"
+                results[label] = {"winograd_ms": winograd, "im2col_ms": im2col,
+                                  "winograd_multiplies": multiplies["winograd"],
+                                  "im2col_multiplies": multiplies["im2col"]}
+                print(f"  {name:8s} {kind:8s} batch {batch:3d}: im2col {im2col:7.3f} ms "
+                      f"({multiplies['im2col'] / 1e6:5.1f} M multiplies)  Winograd "
+                      f"{winograd:7.3f} ms ({multiplies['winograd'] / 1e6:5.1f} M)  "
+                      f"x{im2col / winograd:4.2f}")
     return results
 
 
@@ -416,14 +480,25 @@ def bench_memory():
 
 
 def bench_explain(repeats, images=100):
-    """Milliseconds for the saliency maps and the Grad-CAM heatmaps of ``images`` images (the
-    notebook's model, its predicted classes; the target is under a second each)."""
-    from tinycnn.explain import grad_cam, saliency
+    """Milliseconds for each explanation of ``images`` images at its default settings (the
+    notebook's model, its predicted classes; the target is under 2 s each): saliency and
+    Grad-CAM (one forward and backward pass), occlusion (169 patch positions: one forward pass
+    each), SmoothGrad (25 noisy copies) and integrated gradients (50 steps): one forward and
+    backward pass each."""
+    from tinycnn.explain import (
+        grad_cam,
+        integrated_gradients,
+        occlusion,
+        saliency,
+        smoothgrad,
+    )
 
     model = TinycnnRunner().model.build()
     x, _ = fake_data(images)
     results = {}
-    for name, explain in (("saliency", saliency), ("grad_cam", grad_cam)):
+    for name, explain in (("saliency", saliency), ("grad_cam", grad_cam),
+                          ("occlusion", occlusion), ("smoothgrad", smoothgrad),
+                          ("integrated_gradients", integrated_gradients)):
         explain(model, x[:2])  # Numba compiles (or loads) the kernels on the first call
         runs = []
         for _ in range(repeats):
@@ -431,7 +506,7 @@ def bench_explain(repeats, images=100):
             explain(model, x)
             runs.append((time.perf_counter() - start) * 1e3)
         results[name] = summarise(runs)
-        print(f"  {name:8s} {images} images: {statistics.median(runs):7.1f} ms "
+        print(f"  {name:20s} {images} images: {statistics.median(runs):7.1f} ms "
               f"({min(runs):.1f}-{max(runs):.1f})")
     return results
 
@@ -468,9 +543,20 @@ def markdown(results):
                          f"{r['share']:.1%} |")
     if "kernels" in results:
         lines += ["", "| kernel | Numba ms | NumPy twin ms | speed-up |", "|---|---|---|---|"]
+        convs = {name: r for name, r in results["kernels"].items() if "winograd_ms" in r}
         for name, r in results["kernels"].items():
+            if name in convs:
+                continue
             slow = r.get("numpy_ms", r.get("loops_ms"))
             lines.append(f"| {name} | {r['numba_ms']:.3f} | {slow:.3f} | {r['speedup']:.1f}x |")
+        if convs:
+            lines += ["", "| study conv | im2col ms | Winograd ms | im2col / Winograd | "
+                      "multiplies im2col / Winograd |", "|---|---|---|---|---|"]
+            for name, r in convs.items():
+                lines.append(f"| {name} | {r['im2col_ms']:.3f} | {r['winograd_ms']:.3f} | "
+                             f"{r['im2col_ms'] / r['winograd_ms']:.2f}x | "
+                             f"{r['im2col_multiplies'] / 1e6:.1f}M / "
+                             f"{r['winograd_multiplies'] / 1e6:.1f}M |")
     if "compile" in results:
         lines += ["", f"- import + first training step: {results['compile']['cold_s']:.1f} s "
                   f"with an empty Numba cache, {results['compile']['warm_s']:.2f} s warm"]
@@ -481,9 +567,8 @@ def markdown(results):
         lines.append(f"- peak memory of the study (1 epoch, full data): "
                      f"{results['memory']['peak_mib']:.0f} MiB")
     if "explain" in results:
-        lines.append("- saliency maps / Grad-CAM of 100 images: "
-                     f"{results['explain']['saliency']['median']:.0f} / "
-                     f"{results['explain']['grad_cam']['median']:.0f} ms (medians)")
+        lines.append("- explanations of 100 images (medians): " + ", ".join(
+            f"{name} {times['median']:.0f} ms" for name, times in results["explain"].items()))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

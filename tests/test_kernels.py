@@ -30,7 +30,10 @@ from tinycnn.layers import Conv2D
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-12}
 KERNEL_NAMES = {"im2col", "col2im", "maxpool_forward", "maxpool_backward", "avgpool_forward",
-                "avgpool_backward", "bias_relu", "relu_backward", "column_sums", "adam_update"}
+                "avgpool_backward", "bias_relu", "relu_backward", "column_sums", "adam_update",
+                # Winograd's six, tested in tests/test_winograd.py
+                "winograd_weights", "winograd_weights_backward", "winograd_inputs",
+                "winograd_inputs_backward", "winograd_outputs", "winograd_outputs_backward"}
 
 
 def close(actual, expected, dtype, what):

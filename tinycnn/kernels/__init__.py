@@ -7,7 +7,7 @@ twins and step through them in a debugger. Both sets compute the same numbers.
 
 from types import SimpleNamespace
 
-from tinycnn.kernels import adam, bias_relu, im2col, pooling
+from tinycnn.kernels import adam, bias_relu, im2col, pooling, winograd
 
 NUMBA = SimpleNamespace(
     name="numba",
@@ -21,6 +21,12 @@ NUMBA = SimpleNamespace(
     relu_backward=bias_relu.relu_backward,
     column_sums=bias_relu.column_sums,
     adam_update=adam.adam_update,
+    winograd_weights=winograd.winograd_weights,
+    winograd_weights_backward=winograd.winograd_weights_backward,
+    winograd_inputs=winograd.winograd_inputs,
+    winograd_inputs_backward=winograd.winograd_inputs_backward,
+    winograd_outputs=winograd.winograd_outputs,
+    winograd_outputs_backward=winograd.winograd_outputs_backward,
 )
 
 NUMPY = SimpleNamespace(
@@ -35,6 +41,12 @@ NUMPY = SimpleNamespace(
     relu_backward=bias_relu.relu_backward_reference,
     column_sums=bias_relu.column_sums_reference,
     adam_update=adam.adam_update_reference,
+    winograd_weights=winograd.winograd_weights_reference,
+    winograd_weights_backward=winograd.winograd_weights_backward_reference,
+    winograd_inputs=winograd.winograd_inputs_reference,
+    winograd_inputs_backward=winograd.winograd_inputs_backward_reference,
+    winograd_outputs=winograd.winograd_outputs_reference,
+    winograd_outputs_backward=winograd.winograd_outputs_backward_reference,
 )
 
 KERNEL_SETS = {"numba": NUMBA, "numpy": NUMPY}

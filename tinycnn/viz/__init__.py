@@ -7,8 +7,11 @@
     filters      first-layer filters, feature maps of each Conv2D layer
     network      the model drawn with Graphviz (branches and merges too); Keras's plot_model
     report       report.html with every figure, animation and table of a run
-    explain      where the network looks: saliency maps and Grad-CAM beside test images
+    explain      where the network looks: five explanations (saliency, Grad-CAM, SmoothGrad,
+                 integrated gradients, occlusion) beside test images
+    explore      the explorer: one page to click inside a trained network in a browser
     im2col_animation  im2col, col2im and max pooling's gradient, window by window
+    winograd     one tile through Winograd's F(2x2, 3x3) transforms
 
 Every plotting function takes arrays (shapes in its docstring) and returns the matplotlib Figure;
 with ``path=`` it also saves a PNG and closes the figure. Animation functions return the paths
@@ -19,6 +22,7 @@ they wrote. This package never picks a matplotlib backend: a script without a sc
 from tinycnn.viz.confusion import plot_confusion_matrix
 from tinycnn.viz.data import plot_class_distribution, plot_class_examples, plot_example
 from tinycnn.viz.explain import explanation_examples, plot_explanations
+from tinycnn.viz.explore import explore
 from tinycnn.viz.filters import conv_feature_maps, plot_feature_maps, plot_filters
 from tinycnn.viz.history import (
     animate_history,
@@ -42,6 +46,7 @@ from tinycnn.viz.predictions import (
     plot_confident_mistakes,
 )
 from tinycnn.viz.report import build_report
+from tinycnn.viz.winograd import plot_winograd_tile, winograd_tile_steps
 
 __all__ = [
     "NetworkDrawing",
@@ -54,6 +59,7 @@ __all__ = [
     "conv_feature_maps",
     "draw_network",
     "explanation_examples",
+    "explore",
     "history_frame",
     "make_col2im_animation",
     "make_history_animation",
@@ -72,4 +78,6 @@ __all__ = [
     "plot_filters",
     "plot_history",
     "plot_model",
+    "plot_winograd_tile",
+    "winograd_tile_steps",
 ]
