@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import tinycnn
+from tinycnn import layers
 from tinycnn.layers import Conv2D, Dense, Flatten, MaxPool2D
 from tinycnn.viz.explore import explore
 
@@ -189,3 +190,52 @@ def test_the_command_line_writes_the_page_for_a_saved_model(tmp_path):
     assert [image["label"] for image in data["images"]] == y_test[:4].tolist()
     first = decoded(data["images"][0]["values"], "<f4")[:784].reshape(28, 28)
     assert np.array_equal(first, x_test[0].astype(np.float32) / 255)
+
+
+def nested_model():
+    """A model used as a layer, then a stand-alone Softmax: the page opens the inner model."""
+    inner = tinycnn.Sequential([Conv2D(3, 3, activation="relu", input_shape=(10, 10, 1)),
+                                MaxPool2D(2), Flatten(), Dense(3)], seed=1)
+    return tinycnn.Sequential([inner, layers.Softmax()], seed=2).build((10, 10, 1))
+
+
+def branching_model():
+    """Two branches concatenated, Dropout, BatchNorm without beta, global pooling, logits out."""
+    inputs = tinycnn.Input((10, 10, 1))
+    a = Conv2D(2, 3, padding="same", activation="relu")(inputs)
+    b = layers.DepthwiseConv2D(3, padding="same")(inputs)
+    x = layers.Concatenate()([a, b])
+    x = layers.BatchNormalization(center=False)(layers.Dropout(0.5)(x))
+    x = layers.LeakyReLU()(layers.Rescaling(2.0)(x))
+    outputs = Dense(3)(layers.GlobalAveragePooling2D()(x))
+    return tinycnn.Model(inputs, outputs, seed=3)
+
+
+def upsampling_model():
+    return tinycnn.Sequential([
+        layers.ZeroPadding2D(1, input_shape=(10, 10, 1)), Conv2D(2, 3, strides=2),
+        layers.UpSampling2D(2), layers.Cropping2D(1), layers.AveragePooling2D(2, padding="same"),
+        layers.LayerNormalization(), Flatten(), Dense(3, activation="softmax")], seed=4).build()
+
+
+@pytest.mark.parametrize("make", [nested_model, branching_model, upsampling_model])
+def test_any_model_tinycnn_builds_gets_its_own_values(make, tmp_path):
+    """Every value on the page is the model's own (the engine's forward with each model used
+    as a layer opened up), and the last one its output."""
+    from tinycnn.viz.explorer_model import flat_calls
+
+    model = make()
+    x = np.random.default_rng(0).random((3, 10, 10, 1), dtype=np.float32)
+    page = explore(model, x, [0, 1, 2], tmp_path, smoothgrad_samples=1, occlusion_patch=5,
+                   occlusion_stride=5)
+    data = data_of(page)
+    calls = flat_calls(model)
+    assert [call["name"] for call in data["calls"]] == [layer.name for layer, _ in calls]
+    expected = [x]
+    for layer, inputs in calls:
+        reads = [expected[i] for i in inputs]
+        expected.append(layer.forward(reads if layer.takes_list else reads[0]))
+    np.testing.assert_array_equal(expected[-1], model.predict(x, verbose=0))
+    for n, image in enumerate(data["images"]):
+        flat = decoded(image["values"], "<f4")
+        assert np.array_equal(flat, np.concatenate([v[n].ravel() for v in expected]))
