@@ -14,7 +14,7 @@ Sections:
     epoch      one epoch of fit (48,000 images, batch 32), as the study runs it
     memory     peak memory of the study (1 epoch on the full data), in a child process
     explain    each explanation (saliency, grad_cam, occlusion, smoothgrad, integrated_gradients)
-               of 100 images, milliseconds
+               of 100 images, and the explorer page of 100 images, milliseconds
 Results go to benchmarks/results/latest.json and latest.md (a markdown table for
 docs/performance.md).
 
@@ -484,7 +484,8 @@ def bench_explain(repeats, images=100):
     notebook's model, its predicted classes; the target is under 2 s each): saliency and
     Grad-CAM (one forward and backward pass), occlusion (169 patch positions: one forward pass
     each), SmoothGrad (25 noisy copies) and integrated gradients (50 steps): one forward and
-    backward pass each."""
+    backward pass each; and the explorer page (tinycnn.viz.explore: every layer's output, the
+    explanations for every class, the page written; the target is under 10 s)."""
     from tinycnn.explain import (
         grad_cam,
         integrated_gradients,
@@ -492,13 +493,20 @@ def bench_explain(repeats, images=100):
         saliency,
         smoothgrad,
     )
+    from tinycnn.viz.explore import explore
 
     model = TinycnnRunner().model.build()
-    x, _ = fake_data(images)
+    x, y = fake_data(images)
+    folder = tempfile.TemporaryDirectory()
+
+    def explorer(model, x):  # the whole page: values, every explanation, writing it
+        return explore(model, x, y[:len(x)], folder.name)
+
     results = {}
     for name, explain in (("saliency", saliency), ("grad_cam", grad_cam),
                           ("occlusion", occlusion), ("smoothgrad", smoothgrad),
-                          ("integrated_gradients", integrated_gradients)):
+                          ("integrated_gradients", integrated_gradients),
+                          ("explorer page", explorer)):
         explain(model, x[:2])  # Numba compiles (or loads) the kernels on the first call
         runs = []
         for _ in range(repeats):
@@ -508,6 +516,7 @@ def bench_explain(repeats, images=100):
         results[name] = summarise(runs)
         print(f"  {name:20s} {images} images: {statistics.median(runs):7.1f} ms "
               f"({min(runs):.1f}-{max(runs):.1f})")
+    folder.cleanup()
     return results
 
 
