@@ -258,6 +258,9 @@ def check_keras(namespace, printed):
 def check_see_inside(namespace, printed):
     assert namespace["maps"].shape == (100, 28, 28, 1)
     assert namespace["cams"].shape == (100, 11, 11)
+    assert namespace["drops"].shape == (10, 28, 28)
+    assert namespace["every"].shape == (10, 10, 28, 28)
+    assert namespace["smooth"].shape == namespace["shares"].shape == (10, 28, 28, 1)
     assert Path("17_where_the_network_looks.png").stat().st_size > 0
     assert namespace["report"].ok
 

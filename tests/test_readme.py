@@ -38,9 +38,12 @@ def test_quick_start_is_the_two_commands():
 def test_the_readme_is_a_front_page():
     text = readme()
     assert len(text.splitlines()) < 150
-    assert len(re.findall(r"!\[|<img ", text)) == 1  # one picture
+    # Two pictures: the study's report, and the explorer (issue 20 asks the README to show it).
+    pictures = re.findall(r'(?:!\[[^\]]*\]\(|<img src=")([^)"]+)', text)
+    assert pictures == ["docs/images/report.png", "docs/images/explorer.png"]
     for page in ("getting-started", "tutorials/study", "tutorials/own-layer",
-                 "tutorials/see-inside", "tutorials/keras", "engine/index", "reference/index",
+                 "tutorials/see-inside", "tutorials/explorer", "tutorials/keras",
+                 "engine/index", "engine/winograd", "reference/index",
                  "performance", "changelog"):
         assert f"(docs/{page}.md" in text, page
     assert "mkdocs serve" in text and "site/index.html" in text
