@@ -240,6 +240,14 @@ def test_any_model_a_branch_and_a_merge(browser, tmp_path):
         merged_out = tinycnn.Model(inputs, merged).predict(x[2:3], verbose=0)[0, 4, 7, 2]
         assert tab.number("model") == pytest.approx(merged_out, abs=TOLERANCE)
         assert "No step-by-step view of Add" in tab.tab.locator("#detail").inner_text()
+        for value in range(1 + len(model.steps)):  # a unit of every value: no error, a title
+            maps = tab.tab.locator(f"#value-{value} canvas[data-channel]")
+            if maps.count():
+                tab.click_unit(value, 0, 0, maps.count() - 1)
+            else:
+                tab.click_bar(value, 0)
+            title = tab.tab.locator("#detail-body h3, #detail-body p").first.inner_text()
+            assert ("input pixel" if value == 0 else model.steps[value - 1].layer.name) in title
         assert tab.problems == [] and tab.requests == []
     finally:
         tab.close()
