@@ -251,3 +251,28 @@ def test_any_model_a_branch_and_a_merge(browser, tmp_path):
         assert tab.problems == [] and tab.requests == []
     finally:
         tab.close()
+
+
+def test_an_activation_the_page_cannot_redo_is_named_not_guessed(browser, tmp_path):
+    """GELU has no step-by-step view on the page: it says the model applied it, shows z and
+    the model's output, and claims no comparison between them."""
+    model = tinycnn.Sequential([Conv2D(2, 3, activation="gelu", input_shape=(10, 10, 1)),
+                                Flatten(), Dense(3, activation="softmax")], seed=6).build()
+    model.layers[0].params["b"][...] = [0.1, -0.2]
+    x, y = images_and_labels(2)
+    tab = Page(browser, explore(model, x, y, tmp_path, smoothgrad_samples=1,
+                                occlusion_patch=5, occlusion_stride=5))
+    try:
+        tab.pick(1)
+        tab.click_unit(1, 4, 5, 1)
+        detail = tab.tab.locator("#detail").inner_text()
+        assert "activation gelu: applied by the model" in detail
+        assert "computed here" not in detail
+        window = x[1, 4:7, 5:8, 0].astype(np.float64)
+        z = (window * model.layers[0].params["W"][:, :, 0, 1]).sum() - 0.2  # b[1]
+        assert tab.number("z") == pytest.approx(z, abs=TOLERANCE)
+        out = model.layers[0].forward(x[1:2])[0, 4, 5, 1]
+        assert tab.number("model") == pytest.approx(out, abs=TOLERANCE)
+        assert tab.problems == [] and tab.requests == []
+    finally:
+        tab.close()

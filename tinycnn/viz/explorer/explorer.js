@@ -314,11 +314,17 @@ function numberRow(label, name, v) {
     [element("span", { text: label }), element("span", { "data-number": name, text: fmt(v) })]);
 }
 
+// The model's own output for the unit, and how far the page's float64 arithmetic is from it
+// (computed: null when the page could not redo the last step, an activation it does not know).
 function modelRow(k, index, computed) {
   const model = state.values[k][index];
-  return [numberRow("the model's output", "model", model),
-    element("p", { className: "help", text: `computed here \u2212 model: ` +
-      `${(computed - model).toExponential(2)} (float32 rounding; the model adds in another order)` })];
+  const rows = [numberRow("the model's output", "model", model)];
+  if (computed === null) return rows;
+  const difference = computed - model;
+  rows.push(element("p", { className: "help", text: `computed here \u2212 model: ` +
+    (difference === 0 ? "0, the same number"
+      : `${difference.toExponential(2)} (float32 rounding: the model adds in another order)`) }));
+  return rows;
 }
 
 function activationRows(name, z, zLabel = "z") {
@@ -375,7 +381,7 @@ function convDetail(call, k, index) {
   channels.sort((a, b) => Math.abs(b.channelSum) - Math.abs(a.channelSum));
   const bias = call.b ? weights[call.b][f] : 0;
   const z = sum + bias;
-  const f_ = ACTIVATIONS[call.activation];
+  const activate = ACTIVATIONS[call.activation];
   return [
     element("p", { className: "equation", text: `z = sum over ky, kx, c of window \u00d7 ` +
       `W[ky, kx, c, ${f}] + b[${f}];  out = ${call.activation}(z)` }),
@@ -386,7 +392,7 @@ function convDetail(call, k, index) {
     numberRow(`bias b[${f}]`, "bias", bias),
     numberRow("z = sum + bias", "z", z),
     ...activationRows(call.activation, z),
-    ...modelRow(k, index, f_ ? f_(z) : z),
+    ...modelRow(k, index, activate ? activate(z) : null),
     element("h3", { text: "window \u00d7 kernel = products, channel by channel" }),
     element("p", { className: "help", text: "ch c: input channel c; the window's values " +
       "\u00d7 the kernel's weights = the products, \u03a3 their sum; the channels that add " +
@@ -482,11 +488,10 @@ function denseDetail(call, k, j) {
     numberRow(`sum of the ${x.length} products`, "sum", sum),
     numberRow(`bias b[${j}]`, "bias", bias),
     numberRow("z = sum + bias", "z", z)];
-  let computed = z;
+  let computed = null;
   if (call.activation === "softmax") {
-    const p = softmaxOf(denseLogits(call))[j];
-    rows.push(numberRow(`softmax(z)[${j}] over all ${units} units`, "activation", p));
-    computed = p;
+    computed = softmaxOf(denseLogits(call))[j];
+    rows.push(numberRow(`softmax(z)[${j}] over all ${units} units`, "activation", computed));
   } else {
     rows.push(...activationRows(call.activation, z));
     if (ACTIVATIONS[call.activation]) computed = ACTIVATIONS[call.activation](z);
@@ -499,7 +504,7 @@ function activationDetail(call, k, index) {
   const input = state.values[call.inputs[0]];
   const xv = input[index];
   const rows = [numberRow("x (the layer below, same place)", "input", xv)];
-  let computed = xv;
+  let computed = null;
   if (call.activation === "softmax") {
     const n = DATA.values[k].shape.at(-1), start = index - (index % n);
     computed = softmaxOf(Array.from(input.slice(start, start + n)))[index - start];
