@@ -276,3 +276,18 @@ def test_an_activation_the_page_cannot_redo_is_named_not_guessed(browser, tmp_pa
         assert tab.problems == [] and tab.requests == []
     finally:
         tab.close()
+
+
+def test_the_pages_activations_are_tinycnns(page):
+    """Each activation the page redoes (its ACTIVATIONS table) gives tinycnn's numbers, in
+    float64, at points across both signs: a unit's 'activation' row cannot silently differ
+    from the layer's."""
+    from tinycnn.layers import activation_functions
+
+    names = page.tab.evaluate("Object.keys(ACTIVATIONS)")
+    assert {"relu", "linear", "sigmoid", "tanh", "elu", "selu"} <= set(names)
+    points = [-7.5, -3.0, -1.0, -0.25, 0.0, 0.3, 1.0, 2.5, 5.9, 8.0]
+    for name in names:
+        shown = page.tab.evaluate(f"{points}.map((z) => ACTIVATIONS[{name!r}](z))")
+        expected = activation_functions.get(name)(np.array(points, dtype=np.float64))
+        np.testing.assert_allclose(shown, expected, rtol=1e-12, atol=1e-15, err_msg=name)
