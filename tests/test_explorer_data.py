@@ -239,3 +239,25 @@ def test_any_model_tinycnn_builds_gets_its_own_values(make, tmp_path):
     for n, image in enumerate(data["images"]):
         flat = decoded(image["values"], "<f4")
         assert np.array_equal(flat, np.concatenate([v[n].ravel() for v in expected]))
+
+
+def test_two_layers_of_the_same_name_keep_their_own_weights(tmp_path):
+    """Two inner models may each have a layer called "conv": the page must not hand one the
+    other's weights (its keys carry the call number)."""
+    def inner(seed):
+        return tinycnn.Sequential([Conv2D(2, 3, padding="same", name="conv",
+                                          input_shape=(10, 10, 1 if seed == 1 else 2))],
+                                  seed=seed)
+
+    model = tinycnn.Sequential([inner(1), inner(2), Flatten(), Dense(3, activation="softmax")],
+                               seed=3).build((10, 10, 1))
+    x = np.random.default_rng(2).random((2, 10, 10, 1), dtype=np.float32)
+    data = data_of(explore(model, x, [0, 1], tmp_path, smoothgrad_samples=1,
+                           occlusion_patch=5, occlusion_stride=5))
+    convs = [call for call in data["calls"] if call["type"] == "Conv2D"]
+    assert [call["name"] for call in convs] == ["conv", "conv"]
+    assert convs[0]["W"] != convs[1]["W"]
+    for call, wrapper in zip(convs, model.layers[:2], strict=True):
+        stored = data["weights"][call["W"]]
+        W = decoded(stored["data"], "<f4").reshape(stored["shape"])
+        assert np.array_equal(W, wrapper.network.layers[0].params["W"])

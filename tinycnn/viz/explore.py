@@ -69,8 +69,8 @@ def explore(model, images, labels, out, class_names=None, filename="explorer.htm
     leaves = leaf_layers(model)
     cam_layers = spatial_layers(leaves, flat)
     maps = explorer_explanations(model, x, probs.argmax(axis=1), labels, cam_layers,
-                            smoothgrad_samples, smoothgrad_every_class, occlusion_patch,
-                            occlusion_stride)
+                                 smoothgrad_samples, smoothgrad_every_class, occlusion_patch,
+                                 occlusion_stride)
     data = {
         "title": title or f"Inside {model.name}",
         "dtype": np.dtype(model.dtype).name,

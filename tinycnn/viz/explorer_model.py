@@ -64,21 +64,25 @@ def layer_outputs(model, x):
 
 def describe_calls(flat):
     """flat: flat_calls(model) -> one dict per call (see the module docstring), and the weights
-    they read: (calls, weights) with weights {"layer/key": array}."""
-    calls, weights = [], {}
+    they read: (calls, weights) with weights {"k:name/key": array}, k the number of the layer's
+    first call (two layers of two inner models may share a name; a shared layer's calls share
+    its weights)."""
+    calls, weights, prefixes = [], {}, {}
     for number, (layer, inputs) in enumerate(flat, start=1):
+        prefix = prefixes.setdefault(id(layer), f"{number}:{layer.name}")
         call = {"name": layer.name, "type": type(layer).__name__, "inputs": list(inputs),
                 "output": number, "kind": "other"}
-        call.update(_details(layer, weights))
+        call.update(_details(layer, prefix, weights))
         calls.append(call)
     return calls, weights
 
 
-def _details(layer, weights):
-    """The kind of a layer and the numbers its step-by-step view needs."""
+def _details(layer, prefix, weights):
+    """The kind of a layer and the numbers its step-by-step view needs; the arrays it reads go
+    into ``weights`` under "prefix/key"."""
     def weight(key, array):
-        weights[f"{layer.name}/{key}"] = array
-        return f"{layer.name}/{key}"
+        weights[f"{prefix}/{key}"] = array
+        return f"{prefix}/{key}"
 
     if isinstance(layer, Conv2D):
         return {"kind": "conv", "activation": layer.activation or "linear",
