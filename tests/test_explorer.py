@@ -291,3 +291,29 @@ def test_the_pages_activations_are_tinycnns(page):
         shown = page.tab.evaluate(f"{points}.map((z) => ACTIVATIONS[{name!r}](z))")
         expected = activation_functions.get(name)(np.array(points, dtype=np.float64))
         np.testing.assert_allclose(shown, expected, rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+def test_a_model_that_ends_in_logits_shows_them_as_logits(browser, tmp_path):
+    """No softmax at the end: the model's output are the logits; the page's probabilities are
+    their softmax, not the output relabelled."""
+    model = tinycnn.Sequential([Conv2D(2, 3, activation="relu", input_shape=(10, 10, 1)),
+                                Flatten(), Dense(3)], seed=8).build()
+    x, y = images_and_labels(2)
+    tab = Page(browser, explore(model, x, y, tmp_path, smoothgrad_samples=1,
+                                occlusion_patch=5, occlusion_stride=5))
+    try:
+        tab.pick(1)
+        logits = model.predict(x[1:2], verbose=0)[0].astype(np.float64)
+        probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+        for k in range(3):
+            row = tab.tab.locator(f'#class-table tr[data-class="{k}"]')
+            assert float(row.locator('[data-number="logit"]').inner_text()) == pytest.approx(
+                logits[k], abs=TOLERANCE)
+            assert float(row.locator('[data-number="probability"]').inner_text()) == \
+                pytest.approx(probs[k], abs=TOLERANCE)
+        tab.click_bar(3, 2)
+        assert tab.number("z") == pytest.approx(logits[2], abs=TOLERANCE)
+        assert tab.number("model") == pytest.approx(logits[2], abs=TOLERANCE)
+        assert tab.problems == [] and tab.requests == []
+    finally:
+        tab.close()

@@ -240,7 +240,9 @@ function strip(k, value) {
     text: `${value.length} numbers, ${STRIP_WIDTH} a row (brightness: |value|)` })]);
 }
 
-// The model's last layer: its logits and probabilities, one bar a class.
+// The model's last layer: its logits and probabilities, one bar a class. Both come from
+// explore.py: the logits are the input of the model's softmax (or its output, for a model
+// that ends without one), the probabilities their softmax.
 function classBars(k) {
   const image = DATA.images[state.image];
   const table = element("table", { className: "numbers", id: "class-table" },
@@ -248,12 +250,13 @@ function classBars(k) {
   DATA.class_names.forEach((name, i) => table.append(element("tr", { "data-class": i }, [
     element("td", { text: name }),
     element("td", { "data-number": "logit", text: fmt(image.logits[i]) }),
-    element("td", { "data-number": "probability", text: fmt(state.values[k][i]) })])));
+    element("td", { "data-number": "probability", text: fmt(image.probs[i]) })])));
   return element("div", {}, [
-    element("p", { className: "help", text: "logits (the scores before the softmax)" }),
+    element("p", { className: "help", text: "logits z (the scores a softmax turns into " +
+      "probabilities)" }),
     bars(k, image.logits, DATA.class_names),
-    element("p", { className: "help", text: "probabilities (the model's output)" }),
-    bars(k, Array.from(state.values[k]), DATA.class_names), table]);
+    element("p", { className: "help", text: "probabilities softmax(z)" }),
+    bars(k, image.probs, DATA.class_names), table]);
 }
 
 // ---- one unit: how the model computed it -----------------------------------------------------
