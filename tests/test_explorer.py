@@ -109,6 +109,14 @@ def test_the_grid_shows_every_image_and_marks_the_mistakes(page, chain):
         assert f"true: {CLASS_NAMES[y[n]]}, predicted: {CLASS_NAMES[predicted[n]]}" in title
 
 
+def test_the_last_image_picked_is_the_one_shown(page):
+    """Two quick picks: the second one's values are drawn, whichever finishes loading first."""
+    page.tab.evaluate("Promise.all([pick(4), pick(1)])")
+    assert page.tab.evaluate("state.image") == 1
+    picked = page.tab.locator(".thumb.picked")
+    assert picked.count() == 1 and picked.get_attribute("data-image") == "1"
+
+
 def test_a_conv_unit_shows_its_window_kernel_products_sum_and_activation(page, chain):
     model, x, _, _ = chain
     n, (y_out, x_out, f) = 2, (1, 3, 5)  # conv2d_1 ("same", 3x3): its window pads on the right

@@ -150,7 +150,9 @@ def _page(data):
     # A "<" in the data (a layer's name) could end the <script> element that holds it; JSON
     # may write it as \u003c, and JSON has no "<" outside its strings.
     parts = {"STYLE": (folder / "explorer.css").read_text(encoding="utf-8"),
-             "SCRIPT": (folder / "explorer.js").read_text(encoding="utf-8"),
+             # units.js (the step-by-step views) first: explorer.js ends by starting the page
+             "SCRIPT": "\n".join((folder / name).read_text(encoding="utf-8")
+                                 for name in ("units.js", "explorer.js")),
              "DATA": json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")}
     template = (folder / "page.html").read_text(encoding="utf-8")
     return re.sub(r"/\*(STYLE|SCRIPT|DATA)\*/", lambda match: parts[match.group(1)], template)
