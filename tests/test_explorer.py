@@ -110,8 +110,21 @@ def test_the_grid_shows_every_image_and_marks_the_mistakes(page, chain):
 
 
 def test_the_last_image_picked_is_the_one_shown(page):
-    """Two quick picks: the second one's values are drawn, whichever finishes loading first."""
-    page.tab.evaluate("Promise.all([pick(4), pick(1)])")
+    """Two quick picks: the second one's values are drawn even when the first one finishes
+    loading last (its first inflate is held back 300 ms here)."""
+    page.tab.evaluate("""async () => {
+        const original = inflate;
+        let first = true;
+        inflate = async (text) => {
+            if (first) {
+                first = false;
+                await new Promise((resolve) => setTimeout(resolve, 300));
+            }
+            return original(text);
+        };
+        await Promise.all([pick(4), pick(1)]);
+        inflate = original;
+    }""")
     assert page.tab.evaluate("state.image") == 1
     picked = page.tab.locator(".thumb.picked")
     assert picked.count() == 1 and picked.get_attribute("data-image") == "1"
