@@ -222,14 +222,14 @@ def upsampling_model():
 def test_any_model_tinycnn_builds_gets_its_own_values(make, tmp_path):
     """Every value on the page is the model's own (the engine's forward with each model used
     as a layer opened up), and the last one its output."""
-    from tinycnn.viz.explorer_model import flat_calls
+    from tinycnn.explain.leaves import leaf_steps
 
     model = make()
     x = np.random.default_rng(0).random((3, 10, 10, 1), dtype=np.float32)
     page = explore(model, x, [0, 1, 2], tmp_path, smoothgrad_samples=1, occlusion_patch=5,
                    occlusion_stride=5)
     data = data_of(page)
-    calls = flat_calls(model)
+    calls = leaf_steps(model)
     assert [call["name"] for call in data["calls"]] == [layer.name for layer, _ in calls]
     expected = [x]
     for layer, inputs in calls:

@@ -56,9 +56,11 @@ def grad_cams(model, images, classes=None, layers=(None,)):
         cams = [np.empty((len(x), *target.output_shape[:2]), dtype=x.dtype)
                 for target in targets]
         kept = {}
+        wanted = {id(step) for step in target_steps}
 
         def keep_maps(step, out):
-            kept[id(step)] = out
+            if id(step) in wanted:
+                kept[id(step)] = out
 
         for start in range(0, len(x), CHUNK):
             logits = network.forward(x[start:start + CHUNK], watch=keep_maps)

@@ -41,9 +41,9 @@ def occlusion(model, images, classes=None, patch=4, stride=2, value=None):
     checked_classifier(model, "occlusion")
     x, _ = checked_images(model, images, "occlusion images")
     classes = checked_classes(classes, len(x), model.output_shape[-1], "occlusion classes")
+    maps, logits = _every_class(model, x, patch, stride, value)
     if classes is None:
-        classes = class_logits(model, x).argmax(axis=1)
-    maps = occlusion_maps(model, x, patch, stride, value)
+        classes = logits.argmax(axis=1)
     return maps[np.arange(len(x)), classes]
 
 
@@ -52,11 +52,17 @@ def occlusion_maps(model, images, patch=4, stride=2, value=None):
     of p_k (the same forward passes give every class's probability)."""
     checked_classifier(model, "occlusion")
     x, _ = checked_images(model, images, "occlusion images")
+    return _every_class(model, x, patch, stride, value)[0]
+
+
+def _every_class(model, x, patch, stride, value):
+    """(maps (N, K, H, W), the logits of the clean images (N, K)) for checked x."""
     count, height, width = x.shape[:3]
     _check_size("patch", patch, min(height, width))
     _check_size("stride", stride, None)
     fill = _fill_values(x, value)
-    clean = softmax(class_logits(model, x))  # (N, K)
+    logits = class_logits(model, x)
+    clean = softmax(logits)  # (N, K)
     corners = [(top, left) for top in _starts(height, patch, stride)
                for left in _starts(width, patch, stride)]
     total = np.zeros((count, clean.shape[1], height, width), dtype=x.dtype)
@@ -71,16 +77,16 @@ def occlusion_maps(model, images, patch=4, stride=2, value=None):
             top, left = corner
             hidden = x.copy()
             hidden[:, top:top + patch, left:left + patch, :] = fill[:, None, None, None]
-            logits = np.concatenate([replicas.network.forward(hidden[start:start + CHUNK])
-                                     for start in range(0, count, CHUNK)])
-            return clean - softmax(logits)
+            hidden_logits = np.concatenate([replicas.network.forward(hidden[start:start + CHUNK])
+                                            for start in range(0, count, CHUNK)])
+            return clean - softmax(hidden_logits)
 
         with one_blas_thread():
             drops = map_in_threads(drop_at, corners, getattr(model, "workers", 1))
             for (top, left), drop in zip(corners, drops, strict=True):
                 total[:, :, top:top + patch, left:left + patch] += drop[:, :, None, None]
                 covered[top:top + patch, left:left + patch] += 1
-    return total / covered
+    return total / covered, logits
 
 
 def _starts(size, patch, stride):

@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 
 from tinycnn.explain.inputs import checked_classes, checked_classifier, checked_images
-from tinycnn.explain.leaves import leaf_layers
+from tinycnn.explain.leaves import leaf_layers, leaf_steps
 from tinycnn.explain.logits import class_logits
 from tinycnn.layers.activations import softmax
 from tinycnn.viz.explorer_maps import explorer_explanations, quantized, spatial_layers
-from tinycnn.viz.explorer_model import describe_calls, encoded, flat_calls, layer_outputs
+from tinycnn.viz.explorer_model import describe_calls, encoded, layer_outputs
 
 MAX_IMAGES = 1000  # every image's outputs go into the page: past this it grows too large
 
@@ -64,7 +64,7 @@ def explore(model, images, labels, out, class_names=None, filename="explorer.htm
     logits = class_logits(model, x)
     probs = softmax(logits.astype(np.float64))
     values = layer_outputs(model, x)
-    flat = flat_calls(model)
+    flat = leaf_steps(model)  # every layer call, models used as layers opened up
     calls, weights = describe_calls(flat)
     leaves = leaf_layers(model)
     cam_layers = spatial_layers(leaves, flat)

@@ -24,6 +24,8 @@ largest magnitude, which is kept beside it (the page writes it under the picture
 Shapes: x (N, H, W, C); every map (N, K, H, W), Grad-CAM's (N, K, H_l, W_l); scales (N, K).
 """
 
+from collections import Counter
+
 import numpy as np
 
 from tinycnn.explain import grad_cams, occlusion_maps, saliency, smoothgrad
@@ -32,15 +34,13 @@ from tinycnn.explain import grad_cams, occlusion_maps, saliency, smoothgrad
 def spatial_layers(leaves, calls):
     """The indices into ``leaves`` (the model's layers, opened up) of the layers Grad-CAM can
     look at: an output (H, W, C), and called once."""
-    counts = {}
-    for layer, _ in calls:
-        counts[id(layer)] = counts.get(id(layer), 0) + 1
+    counts = Counter(id(layer) for layer, _ in calls)
     return [index for index, layer in enumerate(leaves)
             if counts.get(id(layer)) == 1 and len(layer.output_shape) == 3]
 
 
 def explorer_explanations(model, x, predicted, labels, cam_layers, smoothgrad_samples=25,
-                     smoothgrad_every_class=False, patch=4, stride=2):
+                          smoothgrad_every_class=False, patch=4, stride=2):
     """{"saliency", "smoothgrad", "occlusion": (N, K, H, W), "gradcam": [(N, K, H_l, W_l) for
     each index in cam_layers], "smoothgrad_done": (N, K) bool}, float, in the units each
     function gives. SmoothGrad costs ``smoothgrad_samples`` backward passes a pair: unless

@@ -35,18 +35,11 @@ from tinycnn.layers.dense import Dense
 from tinycnn.layers.maxpool2d import MaxPool2D
 
 
-def encoded(array, dtype=None):
+def encoded(array):
     """array -> base64 text of its zlib-compressed little-endian bytes (C order)."""
-    array = np.ascontiguousarray(array, dtype=dtype or array.dtype)
+    array = np.ascontiguousarray(array)
     little = array.astype(array.dtype.newbyteorder("<"), copy=False)
     return base64.b64encode(zlib.compress(little.tobytes(), 6)).decode("ascii")
-
-
-def flat_calls(model):
-    """The model's layer calls with every model used as a layer opened up: [(layer, inputs)],
-    in the order the engine runs them."""
-    with opened_up(model) as network:
-        return [(step.layer, step.inputs) for step in network.steps]
 
 
 def layer_outputs(model, x):
@@ -63,10 +56,10 @@ def layer_outputs(model, x):
 
 
 def describe_calls(flat):
-    """flat: flat_calls(model) -> one dict per call (see the module docstring), and the weights
-    they read: (calls, weights) with weights {"k:name/key": array}, k the number of the layer's
-    first call (two layers of two inner models may share a name; a shared layer's calls share
-    its weights)."""
+    """flat: leaf_steps(model) (tinycnn/explain/leaves.py) -> one dict per call (see the module
+    docstring), and the weights they read: (calls, weights) with weights {"k:name/key": array},
+    k the number of the layer's first call (two layers of two inner models may share a name; a
+    shared layer's calls share its weights)."""
     calls, weights, prefixes = [], {}, {}
     for number, (layer, inputs) in enumerate(flat, start=1):
         prefix = prefixes.setdefault(id(layer), f"{number}:{layer.name}")
