@@ -261,3 +261,39 @@ def test_two_layers_of_the_same_name_keep_their_own_weights(tmp_path):
         stored = data["weights"][call["W"]]
         W = decoded(stored["data"], "<f4").reshape(stored["shape"])
         assert np.array_equal(W, wrapper.network.layers[0].params["W"])
+
+
+def test_title_and_smoothgrad_for_every_class_change_the_page(tmp_path):
+    model = small_model()
+    x = np.random.default_rng(3).random((3, 10, 10, 1), dtype=np.float32)
+    default = data_of(explore(model, x, [0, 1, 2], tmp_path / "a", smoothgrad_samples=2,
+                              occlusion_patch=5, occlusion_stride=5))
+    assert default["title"] == f"Inside {model.name}"
+    assert not np.all(default["images"][0]["smoothgrad_done"])
+    every = data_of(explore(model, x, [0, 1, 2], tmp_path / "b", smoothgrad_samples=2,
+                            smoothgrad_every_class=True, occlusion_patch=5, occlusion_stride=5,
+                            title="My model"))
+    assert every["title"] == "My model"
+    assert all(all(image["smoothgrad_done"]) for image in every["images"])
+    # Every (image, class) pair, in order, is one row of one smoothgrad call.
+    pairs = np.abs(tinycnn.smoothgrad(model, np.repeat(x, 3, axis=0), np.tile(np.arange(3), 3),
+                                      samples=2)).max(axis=-1).reshape(3, 3, 10, 10)
+    for n, image in enumerate(every["images"]):
+        assert image["scales"]["smoothgrad"] == pytest.approx(
+            pairs[n].reshape(3, -1).max(axis=1), rel=1e-5)
+
+
+def test_the_command_line_reads_the_dataset_and_folder_it_is_given(tmp_path):
+    """--dataset mnist with --data-dir: MNIST is looked for in that folder first (and, with
+    --no-download, nowhere on the network): here it is not there, and the error says so."""
+    model = tinycnn.Sequential([Conv2D(2, 5, strides=3, input_shape=(28, 28, 1)), Flatten(),
+                                Dense(10, activation="softmax")], seed=0).build()
+    model.save(tmp_path / "model.npz")
+    empty = tmp_path / "nothing here"
+    empty.mkdir()
+    result = run_cli("explore", tmp_path / "model.npz", "--out", tmp_path / "page",
+                     "--dataset", "mnist", "--data-dir", empty, "--no-download")
+    assert result.returncode != 0
+    assert "explore: MNIST was not found" in result.stderr
+    assert str(empty) in result.stderr
+    assert not (tmp_path / "page").exists()
